@@ -1,0 +1,49 @@
+// LeaseStore: where leases live durably. The engine keeps the working set in memory;
+// a store is the truth across restarts. One implementation per backend file.
+// A store object is used from one thread at a time (the store thread); it is not
+// internally synchronised.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "lease/lease.h"
+
+namespace leasehold::store {
+
+class LeaseStore {
+ public:
+  virtual ~LeaseStore() = default;
+
+  // Applies the changes in order as one transaction. On success the whole batch is
+  // durable (survives power loss); on failure nothing of it is applied.
+  // grant/renew/release/expire upsert the row keyed by record.address; remove deletes it.
+  virtual Status apply(std::span<const lease::LeaseChange> batch) = 0;
+
+  // Calls `visit` for every stored row (any state), in address order per family.
+  virtual Status load(const std::function<void(const lease::LeaseRecord&)>& visit) = 0;
+
+  // The rows of one peer (at most a few), any state.
+  virtual Result<std::vector<lease::LeaseRecord>> get_by_key(const lease::PublicKey& key) = 0;
+
+  // The row for one address, if any.
+  virtual Result<std::optional<lease::LeaseRecord>> get(const net::Address& address) = 0;
+
+  // Human-readable backend description for logs ("sqlite /var/lib/leasehold/leases.db").
+  virtual std::string describe() const = 0;
+};
+
+struct StoreConfig {
+  std::string type = "sqlite";  // "sqlite" | "memory"
+  std::string name;             // file path for sqlite
+};
+
+// Opens (creating if needed) the configured backend.
+Result<std::unique_ptr<LeaseStore>> open_store(const StoreConfig& config);
+
+}  // namespace leasehold::store
