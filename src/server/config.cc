@@ -1,0 +1,355 @@
+#include "server/config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace leasehold::server {
+
+using nlohmann::json;
+
+namespace {
+
+// Walks one JSON object, remembering its path for messages and which keys were read,
+// so that unknown (misspelt) keys are reported instead of silently ignored.
+class ObjectReader {
+ public:
+  ObjectReader(const json& object, std::string path) : object_(object), path_(std::move(path)) {}
+
+  std::string at(std::string_view key) const { return path_ + "." + std::string(key); }
+  bool has(const char* key) { seen_.insert(key); return object_.contains(key); }
+  const json& get(const char* key) { seen_.insert(key); return object_.at(key); }
+
+  Status check_unknown() const {
+    for (const auto& [key, value] : object_.items()) {
+      if (seen_.count(key) || key == "comment" || key == "user-context") continue;
+      return make_error(Errc::invalid_argument, at(key) + ": unknown parameter");
+    }
+    return {};
+  }
+
+  // Reads an unsigned integer in [min, max] into `out` if present.
+  template <class T>
+  Status number(const char* key, T& out, std::uint64_t min, std::uint64_t max) {
+    if (!has(key)) return {};
+    const json& v = get(key);
+    if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0))
+      return make_error(Errc::invalid_argument, at(key) + ": expected a non-negative integer, got " + brief(v));
+    auto n = v.get<std::uint64_t>();
+    if (n < min || n > max)
+      return make_error(Errc::invalid_argument, at(key) + ": " + std::to_string(n) + " is outside [" +
+                                                    std::to_string(min) + ", " + std::to_string(max) + "]");
+    out = static_cast<T>(n);
+    return {};
+  }
+
+  Status string(const char* key, std::string& out, bool required) {
+    if (!has(key)) {
+      if (required) return make_error(Errc::invalid_argument, at(key) + ": required");
+      return {};
+    }
+    const json& v = get(key);
+    if (!v.is_string()) return make_error(Errc::invalid_argument, at(key) + ": expected a string, got " + brief(v));
+    out = v.get<std::string>();
+    return {};
+  }
+
+  static std::string brief(const json& v) {
+    std::string s = v.dump();
+    if (s.size() > 40) s = s.substr(0, 37) + "...";
+    return s;
+  }
+
+ private:
+  const json& object_;
+  std::string path_;
+  std::set<std::string, std::less<>> seen_;
+};
+
+Status expect_object(const json& v, const std::string& path) {
+  if (!v.is_object()) return make_error(Errc::invalid_argument, path + ": expected an object, got " + ObjectReader::brief(v));
+  return {};
+}
+
+Status expect_array(const json& v, const std::string& path) {
+  if (!v.is_array()) return make_error(Errc::invalid_argument, path + ": expected a list, got " + ObjectReader::brief(v));
+  return {};
+}
+
+Error value_error(const std::string& path, const std::string& value, const std::string& why) {
+  std::string shown = value.size() > 60 ? value.substr(0, 57) + "..." : value;
+  return make_error(Errc::invalid_argument, path + ": \"" + shown + "\" " + why);
+}
+
+#define LH_TRY(expr)                    \
+  do {                                  \
+    if (auto st_ = (expr); !st_) return st_; \
+  } while (0)
+
+Status parse_request_ip(const json& v, const std::string& path, RequestIpConfig& out) {
+  LH_TRY(expect_object(v, path));
+  ObjectReader r(v, path);
+  if (!r.has("listen")) return make_error(Errc::invalid_argument, r.at("listen") + ": required");
+  const json& listen = r.get("listen");
+  LH_TRY(expect_array(listen, r.at("listen")));
+  if (listen.empty()) return make_error(Errc::invalid_argument, r.at("listen") + ": needs at least one address:port");
+  for (std::size_t i = 0; i < listen.size(); ++i) {
+    std::string p = r.at("listen") + "[" + std::to_string(i) + "]";
+    if (!listen[i].is_string()) return make_error(Errc::invalid_argument, p + ": expected \"address:port\"");
+    auto ep = parse_endpoint(listen[i].get<std::string>());
+    if (!ep) return value_error(p, listen[i].get<std::string>(), "is not address:port: " + ep.error().message);
+    out.listen.push_back(*ep);
+  }
+  LH_TRY(r.number("require-source-port", out.require_source_port, 0, 65535));
+  LH_TRY(r.number("idle-timeout", out.idle_timeout_seconds, 1, 86400));
+  LH_TRY(r.number("max-connections", out.max_connections, 1, 1'000'000));
+  return r.check_unknown();
+}
+
+Status parse_subnets(const json& list, const std::string& path, net::Family family, lease::Policy& policy) {
+  LH_TRY(expect_array(list, path));
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    std::string p = path + "[" + std::to_string(i) + "]";
+    LH_TRY(expect_object(list[i], p));
+    ObjectReader r(list[i], p);
+    lease::SubnetSpec s;
+    if (!r.has("id")) return make_error(Errc::invalid_argument, r.at("id") + ": required");
+    LH_TRY(r.number("id", s.id, 1, 0xffffffffu));
+    std::string text;
+    LH_TRY(r.string("subnet", text, true));
+    auto prefix = net::Prefix::parse(text);
+    if (!prefix) return value_error(r.at("subnet"), text, "is not a prefix: " + prefix.error().message);
+    if (prefix->family() != family)
+      return value_error(r.at("subnet"), text, std::string("is not an ") + net::family_name(family) + " prefix");
+    s.prefix = *prefix;
+    if (r.has("pools")) {
+      const json& pools = r.get("pools");
+      LH_TRY(expect_array(pools, r.at("pools")));
+      for (std::size_t j = 0; j < pools.size(); ++j) {
+        std::string pp = r.at("pools") + "[" + std::to_string(j) + "]";
+        LH_TRY(expect_object(pools[j], pp));
+        ObjectReader pr(pools[j], pp);
+        std::string pool_text;
+        LH_TRY(pr.string("pool", pool_text, true));
+        auto range = net::Range::parse(pool_text);
+        if (!range) return value_error(pr.at("pool"), pool_text, "is not a prefix or range: " + range.error().message);
+        if (range->first.family() != family)
+          return value_error(pr.at("pool"), pool_text, std::string("is not ") + net::family_name(family));
+        if (!s.prefix.contains(range->first) || !s.prefix.contains(range->last))
+          return value_error(pr.at("pool"), pool_text, "is outside subnet " + s.prefix.to_string());
+        LH_TRY(pr.check_unknown());
+        s.pools.push_back(*range);
+      }
+    }
+    LH_TRY(r.check_unknown());
+    policy.subnets.push_back(std::move(s));
+  }
+  return {};
+}
+
+Result<lease::PublicKey> parse_key(ObjectReader& r) {
+  std::string text;
+  if (auto st = r.string("public-key", text, true); !st) return st.error();
+  auto key = lease::PublicKey::from_base64(text);
+  // The key is public, but keep messages short: do not echo it.
+  if (!key) return make_error(Errc::invalid_argument, r.at("public-key") + ": " + key.error().message);
+  return *key;
+}
+
+Status parse_reservations(const json& list, const std::string& path, lease::Policy& policy) {
+  LH_TRY(expect_array(list, path));
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    std::string p = path + "[" + std::to_string(i) + "]";
+    LH_TRY(expect_object(list[i], p));
+    ObjectReader r(list[i], p);
+    auto key = parse_key(r);
+    if (!key) return key.error();
+    lease::ReservationSpec res;
+    res.key = *key;
+    std::vector<std::pair<std::string, std::string>> addresses;  // (path, text)
+    if (r.has("ip-address")) {
+      const json& v = r.get("ip-address");
+      if (!v.is_string()) return make_error(Errc::invalid_argument, r.at("ip-address") + ": expected a string");
+      addresses.emplace_back(r.at("ip-address"), v.get<std::string>());
+    }
+    if (r.has("ip-addresses")) {
+      const json& v = r.get("ip-addresses");
+      LH_TRY(expect_array(v, r.at("ip-addresses")));
+      for (std::size_t j = 0; j < v.size(); ++j) {
+        std::string ap = r.at("ip-addresses") + "[" + std::to_string(j) + "]";
+        if (!v[j].is_string()) return make_error(Errc::invalid_argument, ap + ": expected a string");
+        addresses.emplace_back(ap, v[j].get<std::string>());
+      }
+    }
+    for (const auto& [ap, text] : addresses) {
+      auto a = net::Address::parse(text);
+      if (!a) return value_error(ap, text, "is not an IP address");
+      auto& slot = a->is_v4() ? res.v4 : res.v6;
+      if (slot) return value_error(ap, text, std::string("is a second ") + net::family_name(a->family()) + " address");
+      slot = *a;
+    }
+    if (!res.v4 && !res.v6) return make_error(Errc::invalid_argument, p + ": needs \"ip-address\" or \"ip-addresses\"");
+    LH_TRY(r.check_unknown());
+    policy.reservations.push_back(res);
+  }
+  return {};
+}
+
+Status parse_peers(const json& list, const std::string& path, std::vector<PeerEntry>& peers) {
+  LH_TRY(expect_array(list, path));
+  std::set<net::Address> sources;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    std::string p = path + "[" + std::to_string(i) + "]";
+    LH_TRY(expect_object(list[i], p));
+    ObjectReader r(list[i], p);
+    auto key = parse_key(r);
+    if (!key) return key.error();
+    std::string text;
+    LH_TRY(r.string("source", text, true));
+    auto source = net::Address::parse(text);
+    if (!source) return value_error(r.at("source"), text, "is not an IP address");
+    if (!sources.insert(*source).second) return value_error(r.at("source"), text, "is given to two peers");
+    LH_TRY(r.check_unknown());
+    peers.push_back(PeerEntry{*key, *source});
+  }
+  return {};
+}
+
+Status parse_database(const json& v, const std::string& path, store::StoreConfig& out) {
+  LH_TRY(expect_object(v, path));
+  ObjectReader r(v, path);
+  LH_TRY(r.string("type", out.type, true));
+  if (out.type != "sqlite" && out.type != "memory")
+    return value_error(r.at("type"), out.type, "is not a known lease database (sqlite, memory)");
+  LH_TRY(r.string("name", out.name, out.type == "sqlite"));
+  if (out.type == "sqlite" && out.name.empty()) return make_error(Errc::invalid_argument, r.at("name") + ": must not be empty");
+  return r.check_unknown();
+}
+
+Status parse_leasehold(const json& v, ServerConfig& cfg) {
+  const std::string path = "Leasehold";
+  LH_TRY(expect_object(v, path));
+  ObjectReader r(v, path);
+  if (!r.has("request-ip")) return make_error(Errc::invalid_argument, r.at("request-ip") + ": required");
+  LH_TRY(parse_request_ip(r.get("request-ip"), r.at("request-ip"), cfg.request_ip));
+
+  auto& pol = cfg.policy;
+  bool has_min = r.has("min-valid-lifetime"), has_max = r.has("max-valid-lifetime");
+  LH_TRY(r.number("valid-lifetime", pol.valid_lifetime, 1, 0xffffffffu));
+  pol.min_valid_lifetime = pol.max_valid_lifetime = pol.valid_lifetime;  // Kea's defaults
+  LH_TRY(r.number("min-valid-lifetime", pol.min_valid_lifetime, 1, 0xffffffffu));
+  LH_TRY(r.number("max-valid-lifetime", pol.max_valid_lifetime, 1, 0xffffffffu));
+  if (has_min && pol.min_valid_lifetime > pol.valid_lifetime)
+    return make_error(Errc::invalid_argument, r.at("min-valid-lifetime") + ": " + std::to_string(pol.min_valid_lifetime) +
+                                                  " is greater than valid-lifetime " + std::to_string(pol.valid_lifetime));
+  if (has_max && pol.max_valid_lifetime < pol.valid_lifetime)
+    return make_error(Errc::invalid_argument, r.at("max-valid-lifetime") + ": " + std::to_string(pol.max_valid_lifetime) +
+                                                  " is less than valid-lifetime " + std::to_string(pol.valid_lifetime));
+  LH_TRY(r.number("hold-reclaimed-time", pol.hold_reclaimed_time, 0, 0xffffffffu));
+
+  if (r.has("subnet4")) LH_TRY(parse_subnets(r.get("subnet4"), r.at("subnet4"), net::Family::v4, pol));
+  if (r.has("subnet6")) LH_TRY(parse_subnets(r.get("subnet6"), r.at("subnet6"), net::Family::v6, pol));
+  if (r.has("reservations")) LH_TRY(parse_reservations(r.get("reservations"), r.at("reservations"), pol));
+  if (r.has("peers")) LH_TRY(parse_peers(r.get("peers"), r.at("peers"), cfg.peers));
+  if (!r.has("lease-database")) return make_error(Errc::invalid_argument, r.at("lease-database") + ": required");
+  LH_TRY(parse_database(r.get("lease-database"), r.at("lease-database"), cfg.lease_database));
+  LH_TRY(r.string("log-level", cfg.log_level, false));
+  static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error"};
+  if (!levels.count(cfg.log_level)) return value_error(r.at("log-level"), cfg.log_level, "is not one of trace, debug, info, warn, error");
+  LH_TRY(r.check_unknown());
+  // Cross-checks (overlaps, reservations inside subnets, duplicate ids) live with the policy.
+  if (auto st = lease::validate_policy(pol); !st) return make_error(Errc::invalid_argument, path + ": " + st.error().message);
+  return {};
+}
+
+}  // namespace
+
+std::string strip_hash_comments(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      out += c;
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+      if (i < text.size()) out += '\n';
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+Result<ListenEndpoint> parse_endpoint(std::string_view text) {
+  ListenEndpoint ep;
+  std::string_view host, port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return make_error(Errc::invalid_argument, "expected [address]:port");
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+    if (auto pct = host.find('%'); pct != std::string_view::npos) {
+      ep.zone = std::string(host.substr(pct + 1));
+      host = host.substr(0, pct);
+      if (ep.zone.empty()) return make_error(Errc::invalid_argument, "empty interface after %");
+    }
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return make_error(Errc::invalid_argument, "missing :port");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos)
+      return make_error(Errc::invalid_argument, "IPv6 addresses need brackets: [address]:port");
+  }
+  auto addr = net::Address::parse(host);
+  if (!addr) return make_error(Errc::invalid_argument, "bad address");
+  auto p = net::parse_uint(port, 65535);
+  if (!p) return make_error(Errc::invalid_argument, "bad port");
+  if (!ep.zone.empty() && addr->is_v4()) return make_error(Errc::invalid_argument, "an interface is only allowed with IPv6");
+  ep.address = *addr;
+  ep.port = static_cast<std::uint16_t>(*p);
+  return ep;
+}
+
+std::string ListenEndpoint::to_string() const {
+  if (address.is_v4()) return address.to_string() + ":" + std::to_string(port);
+  return "[" + address.to_string() + (zone.empty() ? "" : "%" + zone) + "]:" + std::to_string(port);
+}
+
+Result<ServerConfig> parse_config(std::string_view text) {
+  json doc;
+  try {
+    doc = json::parse(strip_hash_comments(text), nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+  } catch (const json::parse_error& e) {
+    return make_error(Errc::invalid_argument, std::string("not valid JSON: ") + e.what());
+  }
+  if (!doc.is_object() || !doc.contains("Leasehold"))
+    return make_error(Errc::invalid_argument, "the top level must be an object with a \"Leasehold\" key");
+  for (const auto& [key, value] : doc.items())
+    if (key != "Leasehold") return make_error(Errc::invalid_argument, key + ": unknown top-level key");
+  ServerConfig cfg;
+  if (auto st = parse_leasehold(doc["Leasehold"], cfg); !st) return st.error();
+  return cfg;
+}
+
+Result<ServerConfig> load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::io, "cannot read config file " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return make_error(Errc::io, "error reading config file " + path);
+  return parse_config(ss.str());
+}
+
+}  // namespace leasehold::server

@@ -1,0 +1,56 @@
+// Server configuration: the "Leasehold" JSON file parsed into plain structs, with every
+// check that can be made without touching the system. Errors name the JSON path of the
+// offending key and say what was expected. Pure: no I/O beyond reading the file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "lease/engine.h"
+#include "lease/public_key.h"
+#include "net/address.h"
+#include "store/lease_store.h"
+
+namespace leasehold::server {
+
+struct ListenEndpoint {
+  net::Address address;
+  std::string zone;  // interface name for link-local IPv6 ("[fe80::%wg0]:970"), else empty
+  std::uint16_t port = 970;
+  std::string to_string() const;
+};
+
+struct RequestIpConfig {
+  std::vector<ListenEndpoint> listen;
+  std::uint16_t require_source_port = 970;  // 0: any source port
+  std::uint32_t idle_timeout_seconds = 30;
+  std::uint32_t max_connections = 1024;
+};
+
+struct PeerEntry {
+  lease::PublicKey key;
+  net::Address source;
+};
+
+struct ServerConfig {
+  RequestIpConfig request_ip;
+  lease::Policy policy;
+  std::vector<PeerEntry> peers;
+  store::StoreConfig lease_database;
+  std::string log_level = "info";
+};
+
+// Parses the configuration text (JSON with //, /* */ and # comments).
+Result<ServerConfig> parse_config(std::string_view text);
+Result<ServerConfig> load_config_file(const std::string& path);
+
+// Parses "127.0.0.1:9700", "[::1]:9700" or "[fe80::%wg0]:970".
+Result<ListenEndpoint> parse_endpoint(std::string_view text);
+
+// Removes '#' comments (outside strings) so nlohmann's parser sees //-style JSON only.
+std::string strip_hash_comments(std::string_view text);
+
+}  // namespace leasehold::server

@@ -1,0 +1,112 @@
+#include "server/persister.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace leasehold::server {
+
+namespace asio = boost::asio;
+
+Persister::Persister(asio::io_context& io, store::LeaseStore& store) : io_(io), store_(store) {}
+
+Persister::~Persister() { stop(); }
+
+void Persister::start() { thread_ = std::thread([this] { run(); }); }
+
+void Persister::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Persister::enqueue(const lease::LeaseChange& change) {
+  {
+    std::lock_guard lock(mutex_);
+    pending_.push_back(change);
+    pending_upto_ = ++enqueued_;
+  }
+  wake_.notify_one();
+}
+
+asio::awaitable<bool> Persister::wait_durable(std::uint64_t seq) {
+  if (seq <= settled_) co_return true;
+  asio::steady_timer timer(io_, asio::steady_timer::time_point::max());
+  bool result = false;
+  waiters_.push_back(Waiter{seq, &timer, &result});
+  boost::system::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_return result;
+}
+
+void Persister::settle(std::uint64_t upto, bool ok) {
+  if (ok && upto > settled_) settled_ = upto;
+  while (!waiters_.empty() && waiters_.front().seq <= upto) {
+    Waiter w = waiters_.front();
+    waiters_.pop_front();
+    *w.result = ok;
+    w.timer->cancel();
+  }
+}
+
+void Persister::run() {
+  std::vector<lease::LeaseChange> batch, retry;
+  auto backoff = std::chrono::milliseconds(0);
+  for (;;) {
+    std::uint64_t upto;
+    {
+      std::unique_lock lock(mutex_);
+      if (backoff.count() > 0)
+        wake_.wait_for(lock, backoff, [&] { return stopping_; });
+      wake_.wait(lock, [&] { return stopping_ || !pending_.empty() || !retry.empty(); });
+      if (pending_.empty() && retry.empty()) return;  // stopping, nothing left
+      if (stopping_ && pending_.empty() && backoff.count() > 0) {
+        spdlog::error("lease store: giving up on {} unwritten changes at shutdown", retry.size());
+        return;
+      }
+      batch.swap(pending_);
+      upto = pending_upto_;
+    }
+    if (!retry.empty()) {
+      // Older failed changes go first so the newest state of every row wins.
+      retry.insert(retry.end(), batch.begin(), batch.end());
+      batch.swap(retry);
+      retry.clear();
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    Status st = store_.apply(batch);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    {
+      std::lock_guard lock(mutex_);
+      stats_.batches++;
+      stats_.changes += batch.size();
+      stats_.last_commit_ms = ms;
+      if (ms > stats_.max_commit_ms) stats_.max_commit_ms = ms;
+      if (!st) stats_.failures++;
+    }
+    if (st) {
+      batch.clear();
+      backoff = std::chrono::milliseconds(0);
+    } else {
+      spdlog::error("lease store: commit of {} changes failed: {}", batch.size(), st.error().message);
+      retry.swap(batch);
+      batch.clear();
+      backoff = std::min(std::chrono::milliseconds(5000), std::max(backoff * 2, std::chrono::milliseconds(50)));
+    }
+    bool ok = st.ok();
+    asio::post(io_, [this, upto, ok] { settle(upto, ok); });
+  }
+}
+
+PersisterStats Persister::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+}  // namespace leasehold::server

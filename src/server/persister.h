@@ -1,0 +1,80 @@
+// Persister: writes the engine's changes to the LeaseStore on a thread of its own, many
+// changes per transaction (group commit), and tells waiting sessions when their changes
+// are durable. A failed commit keeps its changes and retries them with the next batch, so
+// the store converges on the engine's state; the waiters of a failed batch are told it
+// failed (their clients get errno 1, nothing is acknowledged). enqueue(), last_sequence()
+// and wait_durable() run on the event-loop thread only.
+#pragma once
+
+#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "lease/lease.h"
+#include "store/lease_store.h"
+
+namespace leasehold::server {
+
+struct PersisterStats {
+  std::uint64_t batches = 0;
+  std::uint64_t changes = 0;
+  std::uint64_t failures = 0;
+  double last_commit_ms = 0;
+  double max_commit_ms = 0;
+};
+
+class Persister {
+ public:
+  Persister(boost::asio::io_context& io, store::LeaseStore& store);
+  ~Persister();
+  Persister(const Persister&) = delete;
+  Persister& operator=(const Persister&) = delete;
+
+  void start();
+  // Writes everything still pending, then stops the thread. Blocks.
+  void stop();
+
+  void enqueue(const lease::LeaseChange& change);
+  std::uint64_t last_sequence() const { return enqueued_; }
+  // True once every change up to `seq` is durable; false if the batch holding it failed.
+  boost::asio::awaitable<bool> wait_durable(std::uint64_t seq);
+
+  PersisterStats stats() const;
+
+ private:
+  struct Waiter {
+    std::uint64_t seq;
+    boost::asio::steady_timer* timer;
+    bool* result;
+  };
+  void run();
+  void settle(std::uint64_t upto, bool ok);  // event-loop thread
+
+  boost::asio::io_context& io_;
+  store::LeaseStore& store_;
+  std::thread thread_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<lease::LeaseChange> pending_;  // GUARDED_BY(mutex_)
+  std::uint64_t pending_upto_ = 0;           // GUARDED_BY(mutex_)
+  bool stopping_ = false;                    // GUARDED_BY(mutex_)
+  PersisterStats stats_;                     // GUARDED_BY(mutex_)
+
+  // Event-loop thread only.
+  std::uint64_t enqueued_ = 0;
+  std::uint64_t settled_ = 0;
+  std::deque<Waiter> waiters_;
+};
+
+}  // namespace leasehold::server

@@ -1,0 +1,292 @@
+#include "server/request_ip_service.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <net/if.h>
+#include <spdlog/spdlog.h>
+
+#include "wgdyn/frame.h"
+#include "wgdyn/request.h"
+#include "wgdyn/response.h"
+
+namespace leasehold::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+struct RequestIpService::Connection {
+  explicit Connection(tcp::socket s) : socket(std::move(s)), deadline(socket.get_executor()) {}
+  tcp::socket socket;
+  asio::steady_timer deadline;
+  bool timed_out = false;
+};
+
+namespace {
+
+net::Address to_address(const asio::ip::address& a) {
+  if (a.is_v4()) return net::Address::v4(a.to_v4().to_uint());
+  auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) return net::Address::v4(asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_uint());
+  return net::Address::v6_bytes(v6.to_bytes());
+}
+
+lease::FamilyAsk to_ask(const wgdyn::FamilyRequest& f) {
+  lease::FamilyAsk ask;
+  ask.hint = f.hint;
+  switch (f.want) {
+    case wgdyn::Want::keep_or_any: ask.intent = lease::Intent::keep_or_any; break;
+    case wgdyn::Want::hint: ask.intent = lease::Intent::hint; break;
+    case wgdyn::Want::release: ask.intent = lease::Intent::release; break;
+  }
+  return ask;
+}
+
+wgdyn::Outcome to_wire(lease::Outcome o) {
+  switch (o) {
+    case lease::Outcome::granted:
+    case lease::Outcome::released: return wgdyn::Outcome::granted;
+    case lease::Outcome::out_of_addresses: return wgdyn::Outcome::out_of_addresses;
+    case lease::Outcome::chosen_unavailable: return wgdyn::Outcome::chosen_unavailable;
+  }
+  return wgdyn::Outcome::internal_error;
+}
+
+}  // namespace
+
+RequestIpService::RequestIpService(asio::io_context& io, lease::Engine& engine, Persister& persister,
+                                   AfterRequest after_request)
+    : io_(io), engine_(engine), persister_(persister), after_request_(std::move(after_request)) {}
+
+Status RequestIpService::start(const RequestIpConfig& config, std::shared_ptr<const lease::PeerDirectory> peers) {
+  config_ = config;
+  peers_ = std::move(peers);
+  std::vector<std::unique_ptr<tcp::acceptor>> bound;
+  for (const auto& ep : config.listen) {
+    error_code ec;
+    asio::ip::address addr;
+    if (ep.address.is_v4()) {
+      addr = asio::ip::address_v4(ep.address.v4_value());
+    } else {
+      asio::ip::address_v6 a6(ep.address.v6_bytes());
+      if (!ep.zone.empty()) {
+        unsigned index = if_nametoindex(ep.zone.c_str());
+        if (index == 0) return make_error(Errc::unavailable, "listen " + ep.to_string() + ": no interface " + ep.zone);
+        a6.scope_id(index);
+      }
+      addr = a6;
+    }
+    tcp::endpoint endpoint(addr, ep.port);
+    auto acceptor = std::make_unique<tcp::acceptor>(io_);
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && endpoint.protocol() == tcp::v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return make_error(Errc::io, "listen " + ep.to_string() + ": " + ec.message());
+    bound.push_back(std::move(acceptor));
+  }
+  acceptors_ = std::move(bound);
+  accepting_ = true;
+  for (auto& a : acceptors_) {
+    spdlog::info("request_ip: listening on {}", a->local_endpoint().address().to_string() + ":" +
+                                                    std::to_string(a->local_endpoint().port()));
+    asio::co_spawn(io_, accept_loop(*a), asio::detached);
+  }
+  return {};
+}
+
+void RequestIpService::reconfigure(const RequestIpConfig& config, std::shared_ptr<const lease::PeerDirectory> peers) {
+  auto listen = config_.listen;
+  config_ = config;
+  config_.listen = listen;  // sockets stay bound; a change of listeners needs a restart
+  peers_ = std::move(peers);
+}
+
+std::vector<tcp::endpoint> RequestIpService::local_endpoints() const {
+  std::vector<tcp::endpoint> out;
+  for (const auto& a : acceptors_) out.push_back(a->local_endpoint());
+  return out;
+}
+
+void RequestIpService::stop_accepting() {
+  accepting_ = false;
+  for (auto& a : acceptors_) {
+    error_code ec;
+    a->close(ec);
+  }
+}
+
+void RequestIpService::close_all() {
+  for (auto& weak : connections_)
+    if (auto conn = weak.lock()) {
+      error_code ec;
+      conn->socket.close(ec);
+      conn->deadline.cancel();
+    }
+  connections_.clear();
+}
+
+asio::awaitable<void> RequestIpService::accept_loop(tcp::acceptor& acceptor) {
+  asio::steady_timer pause(io_);
+  while (accepting_) {
+    error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !accepting_) break;
+    if (ec) {
+      // Out of descriptors or similar: do not spin; try again shortly.
+      spdlog::warn("request_ip: accept failed: {}", ec.message());
+      pause.expires_after(std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    stats_.connections++;
+    if (active_ >= config_.max_connections) {
+      stats_.refused_connection_cap++;
+      spdlog::debug("request_ip: connection cap {} reached, refusing", config_.max_connections);
+      socket.close(ec);
+      continue;
+    }
+    auto conn = std::make_shared<Connection>(std::move(socket));
+    if (connections_.size() > 2 * active_ + 64)  // drop expired weak pointers now and then
+      std::erase_if(connections_, [](const auto& w) { return w.expired(); });
+    connections_.push_back(conn);
+    ++active_;
+    asio::co_spawn(io_, serve(std::move(conn)), [this](std::exception_ptr e) {
+      --active_;
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::error("request_ip: connection failed: {}", ex.what());
+        }
+      }
+    });
+  }
+}
+
+void RequestIpService::arm_deadline(const std::shared_ptr<Connection>& conn) {
+  conn->deadline.expires_after(std::chrono::seconds(config_.idle_timeout_seconds));
+  conn->deadline.async_wait([weak = std::weak_ptr<Connection>(conn)](error_code ec) {
+    if (ec) return;  // cancelled or re-armed
+    if (auto c = weak.lock()) {
+      c->timed_out = true;
+      error_code ignored;
+      c->socket.close(ignored);
+    }
+  });
+}
+
+asio::awaitable<void> RequestIpService::serve(std::shared_ptr<Connection> conn) {
+  error_code ec;
+  auto remote = conn->socket.remote_endpoint(ec);
+  if (ec) co_return;
+  net::Address source = to_address(remote.address());
+  if (config_.require_source_port != 0 && remote.port() != config_.require_source_port) {
+    stats_.refused_source_port++;
+    spdlog::warn("request_ip: refused {} port {}: source port must be {}", source.to_string(), remote.port(),
+                 config_.require_source_port);
+    co_return;
+  }
+  auto key = peers_ ? peers_->find(source) : std::nullopt;
+  if (!key) {
+    stats_.refused_unknown_peer++;
+    spdlog::warn("request_ip: refused {}: not a known peer", source.to_string());
+    co_return;
+  }
+  conn->socket.set_option(tcp::no_delay(true), ec);
+
+  std::string buffer;
+  std::array<char, 4096> chunk;
+  for (;;) {
+    wgdyn::FrameResult frame = wgdyn::find_message(buffer);
+    if (frame.is_error()) {
+      stats_.malformed++;
+      co_await send(*conn, wgdyn::format_response(wgdyn::reject(frame.status)));
+      break;
+    }
+    if (frame.is_complete()) {
+      ++in_flight_;
+      bool keep_open = co_await answer(*conn, *key, std::string_view(buffer).substr(0, frame.length));
+      --in_flight_;
+      if (!keep_open) break;
+      buffer.erase(0, frame.length);
+      continue;
+    }
+    arm_deadline(conn);
+    std::size_t n = co_await conn->socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+    conn->deadline.cancel();
+    if (ec) {
+      if (conn->timed_out) {
+        stats_.idle_timeouts++;
+        spdlog::debug("request_ip: {} idle for {} s, closed", source.to_string(), config_.idle_timeout_seconds);
+      }
+      break;
+    }
+    buffer.append(chunk.data(), n);
+  }
+  conn->socket.close(ec);
+}
+
+asio::awaitable<bool> RequestIpService::answer(Connection& conn, const lease::PublicKey& key, std::string_view message) {
+  stats_.requests++;
+  auto parsed = wgdyn::parse_request(message);
+  if (!parsed) {
+    stats_.malformed++;
+    co_await send(conn, wgdyn::format_response(wgdyn::reject(parsed.error())));
+    co_return false;
+  }
+  lease::LeaseRequest req;
+  req.key = key;
+  req.v4 = to_ask(parsed->v4);
+  req.v6 = to_ask(parsed->v6);
+  req.lease_seconds = parsed->leasetime_seconds;
+  req.hint_must_be_held = parsed->format == wgdyn::Format::upstream;
+
+  std::uint64_t before = persister_.last_sequence();
+  lease::LeaseReply reply = engine_.request(req);
+  std::uint64_t after = persister_.last_sequence();
+  if (after_request_) after_request_();
+
+  wgdyn::Response resp;
+  resp.format = parsed->format;
+  resp.outcome = to_wire(reply.outcome);
+  // Nothing is acknowledged before it is durable.
+  if (after > before && !co_await persister_.wait_durable(after)) {
+    stats_.internal_errors++;
+    resp.outcome = wgdyn::Outcome::internal_error;
+    resp.errmsg = "lease store failure";
+  } else if (reply.outcome == lease::Outcome::granted || reply.outcome == lease::Outcome::released) {
+    stats_.granted += reply.outcome == lease::Outcome::granted;
+    resp.ipv4 = reply.v4;
+    resp.ipv6 = reply.v6;
+    resp.leasestart = static_cast<std::uint64_t>(reply.lease_start);
+    resp.leasetime_seconds = reply.lease_seconds;
+  } else {
+    stats_.out_of_addresses++;
+  }
+  co_return co_await send(conn, wgdyn::format_response(resp));
+}
+
+asio::awaitable<bool> RequestIpService::send(Connection& conn, const std::string& bytes) {
+  // A client that does not read its answer is cut off at the idle deadline.
+  error_code ec;
+  conn.deadline.expires_after(std::chrono::seconds(config_.idle_timeout_seconds));
+  conn.deadline.async_wait([&conn](error_code e) {
+    if (!e) {
+      conn.timed_out = true;
+      error_code ignored;
+      conn.socket.close(ignored);
+    }
+  });
+  co_await asio::async_write(conn.socket, asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
+  conn.deadline.cancel();
+  co_return !ec;
+}
+
+}  // namespace leasehold::server

@@ -1,0 +1,80 @@
+// RequestIpService: the request_ip TCP listeners and their connections. Each connection is
+// one coroutine: frame, parse, ask the engine, wait until the change is durable, answer.
+// Enforces the source-port rule, the peer directory, the idle deadline and the connection
+// cap. Runs on the event-loop thread, as does everything it touches.
+#pragma once
+
+#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "lease/engine.h"
+#include "lease/peer_directory.h"
+#include "server/config.h"
+#include "server/persister.h"
+
+namespace leasehold::server {
+
+struct RequestIpStats {
+  std::uint64_t connections = 0;
+  std::uint64_t refused_unknown_peer = 0;
+  std::uint64_t refused_source_port = 0;
+  std::uint64_t refused_connection_cap = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t granted = 0;
+  std::uint64_t out_of_addresses = 0;
+  std::uint64_t malformed = 0;
+  std::uint64_t internal_errors = 0;
+  std::uint64_t idle_timeouts = 0;
+};
+
+class RequestIpService {
+ public:
+  using AfterRequest = std::function<void()>;  // e.g. re-arm the expiry timer
+
+  RequestIpService(boost::asio::io_context& io, lease::Engine& engine, Persister& persister,
+                   AfterRequest after_request);
+
+  // Binds every listener. On error nothing is left listening.
+  Status start(const RequestIpConfig& config, std::shared_ptr<const lease::PeerDirectory> peers);
+  // Applies reloadable settings (peers, timeouts, caps, source port); listeners stay.
+  void reconfigure(const RequestIpConfig& config, std::shared_ptr<const lease::PeerDirectory> peers);
+  // Stops accepting. Connections finish their current request and are closed.
+  void stop_accepting();
+  void close_all();
+  std::size_t active_connections() const { return active_; }
+  // Requests parsed but not yet answered (waiting for the store, or being written).
+  std::size_t in_flight() const { return in_flight_; }
+  const RequestIpStats& stats() const { return stats_; }
+  std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
+
+ private:
+  struct Connection;
+  boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor);
+  boost::asio::awaitable<void> serve(std::shared_ptr<Connection> conn);
+  boost::asio::awaitable<bool> answer(Connection& conn, const lease::PublicKey& key, std::string_view message);
+  boost::asio::awaitable<bool> send(Connection& conn, const std::string& bytes);
+  void arm_deadline(const std::shared_ptr<Connection>& conn);
+
+  boost::asio::io_context& io_;
+  lease::Engine& engine_;
+  Persister& persister_;
+  AfterRequest after_request_;
+  RequestIpConfig config_;
+  std::shared_ptr<const lease::PeerDirectory> peers_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::weak_ptr<Connection>> connections_;
+  std::size_t active_ = 0;
+  std::size_t in_flight_ = 0;
+  bool accepting_ = false;
+  RequestIpStats stats_;
+};
+
+}  // namespace leasehold::server

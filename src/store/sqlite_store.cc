@@ -1,0 +1,417 @@
+#include "store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <climits>
+#include <cstring>
+#include <limits>
+
+namespace leasehold::store {
+namespace {
+
+using lease::LeaseChange;
+using lease::LeaseRecord;
+
+// Kept small on purpose: the server must stay near 200 bytes of RSS per lease, and the
+// OS page cache serves re-reads just as well.
+constexpr const char* kPragmas =
+    "PRAGMA synchronous = FULL;"          // with WAL: the commit is fsynced before COMMIT returns
+    "PRAGMA cache_size = -4096;"          // KiB
+    "PRAGMA mmap_size = 0;"
+    "PRAGMA journal_size_limit = 33554432;";  // trim the WAL file back to 32 MiB after checkpoints
+
+constexpr const char* kSchema = R"(
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version (version) VALUES (1);
+CREATE TABLE lease4 (
+  address INTEGER PRIMARY KEY,  -- the IPv4 address as a number
+  public_key BLOB(32) NOT NULL,
+  subnet_id INTEGER NOT NULL,
+  cltt INTEGER NOT NULL,  -- seconds since the epoch
+  valid_lifetime INTEGER NOT NULL,  -- seconds from cltt
+  state INTEGER NOT NULL,  -- 0 assigned, 1 declined, 2 expired-reclaimed (as in Kea)
+  hostname TEXT,  -- NULL when empty
+  user_context TEXT  -- JSON text, NULL when empty
+);
+CREATE INDEX lease4_public_key ON lease4 (public_key);
+CREATE TABLE lease6 (
+  address BLOB(16) PRIMARY KEY,  -- network byte order, so blob order is address order
+  public_key BLOB(32) NOT NULL,
+  subnet_id INTEGER NOT NULL,
+  cltt INTEGER NOT NULL,
+  valid_lifetime INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  hostname TEXT,
+  user_context TEXT
+) WITHOUT ROWID;
+CREATE INDEX lease6_public_key ON lease6 (public_key);
+)";
+
+// read_row() depends on this column order.
+constexpr std::string_view kColumns =
+    "address, public_key, subnet_id, cltt, valid_lifetime, state, hostname, user_context";
+
+constexpr std::int64_t kMaxU32 = std::numeric_limits<std::uint32_t>::max();
+constexpr std::int64_t kMaxState = static_cast<std::int64_t>(lease::LeaseState::expired_reclaimed);
+
+// Reads the single integer a query returns; `what` names the query in errors.
+Result<std::int64_t> query_int(sqlite3* db, const char* sql, std::string_view what) {
+  auto stmt = sqlite::prepare(db, sql, what);
+  if (!stmt) return stmt.error();
+  sqlite::ResetOnExit reset(stmt->get());
+  int rc = sqlite3_step(stmt->get());
+  if (rc == SQLITE_DONE) return make_error(Errc::corruption, std::string(what) + ": no row");
+  if (rc != SQLITE_ROW) return sqlite::db_error(db, rc, what);
+  if (sqlite3_column_type(stmt->get(), 0) != SQLITE_INTEGER)
+    return make_error(Errc::corruption, std::string(what) + ": not an integer");
+  std::int64_t value = sqlite3_column_int64(stmt->get(), 0);
+  if (sqlite3_step(stmt->get()) != SQLITE_DONE)
+    return make_error(Errc::corruption, std::string(what) + ": more than one row");
+  return value;
+}
+
+// The schema version in the file, or 0 for a file with no tables yet.
+Result<std::int64_t> read_schema_version(sqlite3* db) {
+  auto tables = query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+                          "cannot read schema");
+  if (!tables) return tables.error();
+  if (*tables == 0) return std::int64_t{0};
+  auto has_version = query_int(
+      db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version'",
+      "cannot read schema");
+  if (!has_version) return has_version.error();
+  if (*has_version == 0)
+    return make_error(Errc::invalid_argument,
+                      "not a leasehold lease database (it has tables but no schema_version)");
+  auto version = query_int(db, "SELECT version FROM schema_version", "cannot read schema_version");
+  if (!version) return version.error();
+  if (*version > SqliteStore::kSchemaVersion)
+    return make_error(Errc::invalid_argument,
+                      "database schema version " + std::to_string(*version) +
+                          " is newer than this program supports (" +
+                          std::to_string(SqliteStore::kSchemaVersion) + ")");
+  if (*version < 1)
+    return make_error(Errc::corruption,
+                      "schema_version holds " + std::to_string(*version) + ", expected 1");
+  return version;
+}
+
+Status enable_wal(sqlite3* db) {
+  const char* what = "cannot switch to WAL journal";
+  auto stmt = sqlite::prepare(db, "PRAGMA journal_mode = WAL", what);
+  if (!stmt) return stmt.error();
+  sqlite::ResetOnExit reset(stmt->get());
+  int rc = sqlite3_step(stmt->get());
+  if (rc != SQLITE_ROW) return sqlite::db_error(db, rc, what);
+  // SQLite answers with the mode now in force; it stays "delete" where WAL is impossible.
+  const unsigned char* mode = sqlite3_column_text(stmt->get(), 0);
+  if (mode == nullptr || std::strcmp(reinterpret_cast<const char*>(mode), "wal") != 0)
+    return make_error(Errc::io, std::string(what) + ": journal_mode is still " +
+                                    (mode != nullptr ? reinterpret_cast<const char*>(mode) : "unknown"));
+  return {};
+}
+
+const char* type_name(int type) {
+  switch (type) {
+    case SQLITE_INTEGER: return "an integer";
+    case SQLITE_FLOAT: return "a real";
+    case SQLITE_TEXT: return "text";
+    case SQLITE_BLOB: return "a blob";
+    default: return "NULL";
+  }
+}
+
+// Reads an integer column in [min, max]; on failure describes the problem in `problem`.
+bool read_int(sqlite3_stmt* stmt, int col, const char* name, std::int64_t min, std::int64_t max,
+              std::int64_t& out, std::string& problem) {
+  int type = sqlite3_column_type(stmt, col);
+  if (type != SQLITE_INTEGER) {
+    problem = std::string(name) + " is " + type_name(type) + ", not an integer";
+    return false;
+  }
+  out = sqlite3_column_int64(stmt, col);
+  if (out < min || out > max) {
+    problem = std::string(name) + " " + std::to_string(out) + " is out of range " +
+              std::to_string(min) + "-" + std::to_string(max);
+    return false;
+  }
+  return true;
+}
+
+// Reads a blob column of exactly `size` bytes into `out`.
+bool read_blob(sqlite3_stmt* stmt, int col, const char* name, std::uint8_t* out, std::size_t size,
+               std::string& problem) {
+  int type = sqlite3_column_type(stmt, col);
+  if (type != SQLITE_BLOB) {
+    problem = std::string(name) + " is " + type_name(type) + ", not a blob";
+    return false;
+  }
+  const void* data = sqlite3_column_blob(stmt, col);
+  auto bytes = static_cast<std::size_t>(sqlite3_column_bytes(stmt, col));
+  if (bytes != size || data == nullptr) {
+    problem = std::string(name) + " is " + std::to_string(bytes) + " bytes";
+    return false;
+  }
+  std::memcpy(out, data, size);
+  return true;
+}
+
+void read_text(sqlite3_stmt* stmt, int col, std::string& out) {
+  const unsigned char* text = sqlite3_column_text(stmt, col);
+  if (text == nullptr) {
+    out.clear();
+    return;
+  }
+  out.assign(reinterpret_cast<const char*>(text),
+             static_cast<std::size_t>(sqlite3_column_bytes(stmt, col)));
+}
+
+// Fills `r` from the current row. Reuses r's string capacity, so a scan allocates only
+// when a hostname or user_context is longer than any before it.
+bool read_row(sqlite3_stmt* stmt, net::Family family, LeaseRecord& r, std::string& problem) {
+  std::int64_t v = 0;
+  if (family == net::Family::v4) {
+    if (!read_int(stmt, 0, "address", 0, kMaxU32, v, problem)) return false;
+    r.address = net::Address::v4(static_cast<std::uint32_t>(v));
+  } else {
+    std::array<std::uint8_t, 16> bytes;
+    if (!read_blob(stmt, 0, "address", bytes.data(), bytes.size(), problem)) return false;
+    r.address = net::Address::v6_bytes(bytes);
+  }
+  std::array<std::uint8_t, lease::PublicKey::kSize> key;
+  bool ok = read_blob(stmt, 1, "public key", key.data(), key.size(), problem);
+  if (ok) r.key = lease::PublicKey(key);
+  ok = ok && read_int(stmt, 2, "subnet_id", 0, kMaxU32, v, problem);
+  if (ok) r.subnet_id = static_cast<std::uint32_t>(v);
+  ok = ok && read_int(stmt, 3, "cltt", std::numeric_limits<std::int64_t>::min(),
+                      std::numeric_limits<std::int64_t>::max(), r.cltt, problem);
+  ok = ok && read_int(stmt, 4, "valid_lifetime", 0, kMaxU32, v, problem);
+  if (ok) r.valid_lifetime = static_cast<std::uint32_t>(v);
+  ok = ok && read_int(stmt, 5, "state", 0, kMaxState, v, problem);
+  if (!ok) {
+    problem += " (address " + r.address.to_string() + ")";
+    return false;
+  }
+  r.state = static_cast<lease::LeaseState>(v);
+  read_text(stmt, 6, r.hostname);
+  read_text(stmt, 7, r.user_context);
+  return true;
+}
+
+// Binds the address to parameter 1. `v6` holds the bytes until the statement is stepped.
+int bind_address(sqlite3_stmt* stmt, const net::Address& address, std::array<std::uint8_t, 16>& v6) {
+  if (address.is_v4()) return sqlite3_bind_int64(stmt, 1, address.v4_value());
+  v6 = address.v6_bytes();
+  return sqlite3_bind_blob(stmt, 1, v6.data(), static_cast<int>(v6.size()), SQLITE_STATIC);
+}
+
+int bind_optional_text(sqlite3_stmt* stmt, int param, const std::string& text) {
+  if (text.empty()) return sqlite3_bind_null(stmt, param);
+  if (text.size() > static_cast<std::size_t>(INT_MAX)) return SQLITE_TOOBIG;
+  return sqlite3_bind_text(stmt, param, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+// Binds parameters 2-8 of an upsert; the record must outlive the step.
+int bind_fields(sqlite3_stmt* stmt, const LeaseRecord& r) {
+  int rc = sqlite3_bind_blob(stmt, 2, r.key.bytes().data(), static_cast<int>(lease::PublicKey::kSize),
+                             SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 3, r.subnet_id);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 4, r.cltt);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 5, r.valid_lifetime);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int(stmt, 6, static_cast<int>(r.state));
+  if (rc == SQLITE_OK) rc = bind_optional_text(stmt, 7, r.hostname);
+  if (rc == SQLITE_OK) rc = bind_optional_text(stmt, 8, r.user_context);
+  return rc;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                       const SqliteOptions& options) {
+  // NOMUTEX: the store is used from one thread at a time, so SQLite's own locking is waste.
+  auto db = sqlite::open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
+  if (!db) return db.error();
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path, std::move(*db)));
+  Status status = store->configure(options);
+  if (status) status = store->prepare_statements();
+  if (!status) return make_error(status.error().code, "lease database " + path + ": " + status.error().message);
+  return store;
+}
+
+Status SqliteStore::configure(const SqliteOptions& options) {
+  sqlite3* db = db_.get();
+  sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  // Check the file before changing anything in it: a foreign or newer database is left as
+  // it was (switching it to WAL would rewrite its header).
+  auto version = read_schema_version(db);
+  if (!version) return version.error();
+
+  if (auto s = enable_wal(db); !s) return s;
+  if (auto s = sqlite::exec(db, kPragmas, "cannot set pragmas"); !s) return s;
+  if (options.max_page_count > 0) {
+    std::string sql = "PRAGMA max_page_count = " + std::to_string(options.max_page_count);
+    if (auto s = sqlite::exec(db, sql.c_str(), "cannot set max_page_count"); !s) return s;
+  }
+  if (*version != 0) return {};
+
+  // A new file. Look again under the write lock, in case another process created the
+  // schema in between.
+  if (auto s = sqlite::exec(db, "BEGIN IMMEDIATE", "cannot create schema"); !s) return s;
+  auto again = read_schema_version(db);
+  Status status = again ? Status() : Status(again.error());
+  if (status && *again == 0) status = sqlite::exec(db, kSchema, "cannot create schema");
+  if (status) status = sqlite::exec(db, "COMMIT", "cannot create schema");
+  if (!status && sqlite3_get_autocommit(db) == 0)
+    (void)sqlite::exec(db, "ROLLBACK", "cannot create schema");
+  return status;
+}
+
+Status SqliteStore::prepare_statements() {
+  sqlite3* db = db_.get();
+  auto prepare = [db](sqlite::Stmt& out, const std::string& sql, std::string_view what) -> Status {
+    auto stmt = sqlite::prepare(db, sql, what);
+    if (!stmt) return stmt.error();
+    out = std::move(*stmt);
+    return {};
+  };
+  const std::string columns(kColumns);
+  Status status = prepare(begin_write_, "BEGIN IMMEDIATE", "prepare begin");
+  if (status) status = prepare(begin_read_, "BEGIN", "prepare begin");
+  if (status) status = prepare(commit_, "COMMIT", "prepare commit");
+  if (status) status = prepare(rollback_, "ROLLBACK", "prepare rollback");
+  v4_.name = "lease4";
+  v6_.name = "lease6";
+  for (Table* table : {&v4_, &v6_}) {
+    const std::string name = table->name;
+    const std::string select = "SELECT " + columns + " FROM " + name;
+    if (status)
+      status = prepare(table->upsert,
+                       "INSERT INTO " + name + " (" + columns +
+                           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (address) DO UPDATE SET "
+                           "public_key = excluded.public_key, subnet_id = excluded.subnet_id, "
+                           "cltt = excluded.cltt, valid_lifetime = excluded.valid_lifetime, "
+                           "state = excluded.state, hostname = excluded.hostname, "
+                           "user_context = excluded.user_context",
+                       "prepare " + name + " upsert");
+    if (status)
+      status = prepare(table->remove, "DELETE FROM " + name + " WHERE address = ?1",
+                       "prepare " + name + " delete");
+    if (status)
+      status = prepare(table->get, select + " WHERE address = ?1", "prepare " + name + " get");
+    if (status)
+      status = prepare(table->by_key, select + " WHERE public_key = ?1 ORDER BY address",
+                       "prepare " + name + " get_by_key");
+    if (status)
+      status = prepare(table->scan, select + " ORDER BY address", "prepare " + name + " scan");
+  }
+  return status;
+}
+
+void SqliteStore::rollback() {
+  if (sqlite3_get_autocommit(db_.get()) != 0) return;  // SQLite already rolled back
+  // If even this fails, the next apply() tries again before it begins.
+  (void)sqlite::run(rollback_.get(), "rollback");
+}
+
+Status SqliteStore::apply(std::span<const LeaseChange> batch) {
+  if (batch.empty()) return {};
+  rollback();
+  Status status = sqlite::run(begin_write_.get(), "apply: begin transaction");
+  for (const auto& change : batch) {
+    if (!status) break;
+    status = write(change);
+  }
+  if (status) status = sqlite::run(commit_.get(), "apply: commit");
+  if (status) return status;
+  rollback();
+  // One code for every write failure: the caller can only report it and retry later.
+  return make_error(Errc::io, status.error().message);
+}
+
+Status SqliteStore::write(const LeaseChange& change) {
+  const LeaseRecord& r = change.record;
+  Table& table = table_for(r.address.family());
+  bool remove = change.kind == LeaseChange::Kind::remove;
+  sqlite3_stmt* stmt = remove ? table.remove.get() : table.upsert.get();
+  sqlite::ResetOnExit reset(stmt);
+  std::array<std::uint8_t, 16> v6{};
+  int rc = bind_address(stmt, r.address, v6);
+  if (rc == SQLITE_OK && !remove) rc = bind_fields(stmt, r);
+  if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE) return {};
+  return sqlite::db_error(db_.get(), rc,
+                          std::string("apply: ") + lease::change_kind_name(change.kind) + " " +
+                              r.address.to_string());
+}
+
+Status SqliteStore::load(const std::function<void(const LeaseRecord&)>& visit) {
+  // One read transaction, so lease4 and lease6 come from the same snapshot.
+  Status status = sqlite::run(begin_read_.get(), "load: begin transaction");
+  if (status) status = scan(v4_, net::Family::v4, visit);
+  if (status) status = scan(v6_, net::Family::v6, visit);
+  if (status) status = sqlite::run(commit_.get(), "load: end transaction");
+  if (!status) rollback();
+  return status;
+}
+
+Status SqliteStore::scan(Table& table, net::Family family,
+                         const std::function<void(const LeaseRecord&)>& visit) {
+  sqlite3_stmt* stmt = table.scan.get();
+  sqlite::ResetOnExit reset(stmt);
+  LeaseRecord record;
+  std::string problem;
+  std::int64_t row = 0;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    ++row;
+    if (!read_row(stmt, family, record, problem))
+      return make_error(Errc::corruption,
+                        std::string(table.name) + " row " + std::to_string(row) + ": " + problem);
+    visit(record);
+  }
+  if (rc != SQLITE_DONE) return sqlite::db_error(db_.get(), rc, std::string("load: read ") + table.name);
+  return {};
+}
+
+Status SqliteStore::select_into(Table& table, sqlite3_stmt* stmt, net::Family family,
+                                const char* what, std::vector<LeaseRecord>& out) {
+  sqlite::ResetOnExit reset(stmt);
+  std::string problem;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    LeaseRecord record;
+    if (!read_row(stmt, family, record, problem))
+      return make_error(Errc::corruption, std::string(what) + ": " + table.name + " row: " + problem);
+    out.push_back(std::move(record));
+  }
+  if (rc != SQLITE_DONE) return sqlite::db_error(db_.get(), rc, std::string(what) + ": read " + table.name);
+  return {};
+}
+
+Result<std::vector<LeaseRecord>> SqliteStore::get_by_key(const lease::PublicKey& key) {
+  std::vector<LeaseRecord> found;
+  for (net::Family family : {net::Family::v4, net::Family::v6}) {
+    Table& table = table_for(family);
+    sqlite3_stmt* stmt = table.by_key.get();
+    int rc = sqlite3_bind_blob(stmt, 1, key.bytes().data(), static_cast<int>(lease::PublicKey::kSize),
+                               SQLITE_STATIC);
+    if (rc != SQLITE_OK) return sqlite::db_error(db_.get(), rc, "get_by_key: bind");
+    if (auto s = select_into(table, stmt, family, "get_by_key", found); !s) return s.error();
+  }
+  return found;
+}
+
+Result<std::optional<LeaseRecord>> SqliteStore::get(const net::Address& address) {
+  Table& table = table_for(address.family());
+  sqlite3_stmt* stmt = table.get.get();
+  std::array<std::uint8_t, 16> v6{};
+  int rc = bind_address(stmt, address, v6);
+  if (rc != SQLITE_OK) return sqlite::db_error(db_.get(), rc, "get: bind");
+  std::vector<LeaseRecord> found;
+  if (auto s = select_into(table, stmt, address.family(), "get", found); !s) return s.error();
+  if (found.empty()) return std::optional<LeaseRecord>();
+  return std::optional<LeaseRecord>(std::move(found.front()));
+}
+
+}  // namespace leasehold::store
