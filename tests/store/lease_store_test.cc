@@ -1,0 +1,318 @@
+// The LeaseStore conformance suite: every backend must pass all of it. Also open_store().
+#include "store/lease_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "store/memory_store.h"
+
+namespace leasehold::store {
+namespace {
+
+using lease::LeaseChange;
+using lease::LeaseRecord;
+using lease::LeaseState;
+using ::testing::HasSubstr;
+using Kind = LeaseChange::Kind;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "lh-store-XXXXXX").string();
+    path_ = mkdtemp(pattern.data()) != nullptr ? pattern : "";
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+lease::PublicKey key_of(std::uint8_t seed) {
+  std::array<std::uint8_t, lease::PublicKey::kSize> bytes{};
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(seed + i * 7);
+  return lease::PublicKey(bytes);
+}
+
+net::Address addr(const char* text) { return *net::Address::parse(text); }
+
+LeaseRecord record(const char* address, std::uint8_t key_seed, std::int64_t cltt = 1'700'000'000) {
+  LeaseRecord r;
+  r.address = addr(address);
+  r.key = key_of(key_seed);
+  r.subnet_id = 7;
+  r.cltt = cltt;
+  r.valid_lifetime = 3600;
+  r.state = LeaseState::assigned;
+  return r;
+}
+
+LeaseChange change(Kind kind, LeaseRecord r) { return LeaseChange{kind, std::move(r)}; }
+
+struct MemoryBackend {
+  static constexpr const char* kName = "memory";
+  static Result<std::unique_ptr<LeaseStore>> open(const TempDir&) {
+    return open_store(StoreConfig{"memory", ""});
+  }
+  // Makes the next apply() that writes `poison` fail.
+  static void break_writes_of(LeaseStore& store, const TempDir&, const net::Address&) {
+    static_cast<MemoryStore&>(store).fail_next_apply(make_error(Errc::io, "injected failure"));
+  }
+};
+
+struct SqliteBackend {
+  static constexpr const char* kName = "sqlite";
+  static std::string file(const TempDir& dir) { return (dir.path() / "leases.db").string(); }
+  static Result<std::unique_ptr<LeaseStore>> open(const TempDir& dir) {
+    return open_store(StoreConfig{"sqlite", file(dir)});
+  }
+  // A trigger that aborts any insert of `poison`, so the batch fails part-way through,
+  // after the rows before it have been written inside the transaction.
+  static void break_writes_of(LeaseStore&, const TempDir& dir, const net::Address& poison) {
+    ASSERT_TRUE(poison.is_v4());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file(dir).c_str(), &db), SQLITE_OK);
+    std::string sql = "CREATE TRIGGER poison BEFORE INSERT ON lease4 WHEN NEW.address = " +
+                      std::to_string(poison.v4_value()) +
+                      " BEGIN SELECT RAISE(ABORT, 'injected failure'); END";
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+};
+
+template <class Backend>
+class LeaseStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(dir_.path().empty());
+    auto store = Backend::open(dir_);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    store_ = std::move(*store);
+  }
+
+  void apply_ok(std::vector<LeaseChange> batch) {
+    auto status = store_->apply(batch);
+    ASSERT_TRUE(status.ok()) << status.error().message;
+  }
+
+  std::vector<LeaseRecord> load_all() {
+    std::vector<LeaseRecord> rows;
+    auto status = store_->load([&](const LeaseRecord& r) { rows.push_back(r); });
+    EXPECT_TRUE(status.ok()) << status.error().message;
+    return rows;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<LeaseStore> store_;
+};
+
+struct BackendName {
+  template <class Backend>
+  static std::string GetName(int) { return Backend::kName; }
+};
+
+using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
+TYPED_TEST_SUITE(LeaseStoreTest, Backends, BackendName);
+
+TYPED_TEST(LeaseStoreTest, NewStoreIsEmpty) {
+  EXPECT_TRUE(this->load_all().empty());
+  auto got = this->store_->get(addr("10.0.0.1"));
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->has_value());
+  EXPECT_TRUE(this->store_->apply({}).ok());
+}
+
+TYPED_TEST(LeaseStoreTest, GrantThenLoad) {
+  LeaseRecord r = record("10.0.0.5", 1);
+  this->apply_ok({change(Kind::grant, r)});
+  EXPECT_EQ(this->load_all(), std::vector<LeaseRecord>{r});
+}
+
+TYPED_TEST(LeaseStoreTest, RenewUpdatesClttAndLifetime) {
+  LeaseRecord r = record("10.0.0.5", 1);
+  this->apply_ok({change(Kind::grant, r)});
+  r.cltt += 1800;
+  r.valid_lifetime = 7200;
+  this->apply_ok({change(Kind::renew, r)});
+  EXPECT_EQ(this->load_all(), std::vector<LeaseRecord>{r});
+}
+
+TYPED_TEST(LeaseStoreTest, ReleaseAndExpireKeepTheRowAsReclaimed) {
+  LeaseRecord a = record("10.0.0.5", 1);
+  LeaseRecord b = record("fd00::5", 2);
+  this->apply_ok({change(Kind::grant, a), change(Kind::grant, b)});
+  a.state = LeaseState::expired_reclaimed;
+  b.state = LeaseState::expired_reclaimed;
+  this->apply_ok({change(Kind::release, a), change(Kind::expire, b)});
+  auto rows = this->load_all();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(static_cast<int>(rows[0].state), 2);
+  EXPECT_EQ(rows, (std::vector<LeaseRecord>{a, b}));
+}
+
+TYPED_TEST(LeaseStoreTest, RemoveDeletesTheRow) {
+  LeaseRecord a = record("10.0.0.5", 1);
+  LeaseRecord b = record("fd00::5", 1);
+  LeaseRecord c = record("10.0.0.6", 2);
+  this->apply_ok({change(Kind::grant, a), change(Kind::grant, b), change(Kind::grant, c)});
+  this->apply_ok({change(Kind::remove, a), change(Kind::remove, b)});
+  EXPECT_EQ(this->load_all(), std::vector<LeaseRecord>{c});
+  // Removing a row that is not there is not an error.
+  this->apply_ok({change(Kind::remove, a)});
+}
+
+TYPED_TEST(LeaseStoreTest, BatchAppliesInOrder) {
+  LeaseRecord a = record("10.0.0.5", 1);
+  LeaseRecord b = record("10.0.0.6", 2);
+  this->apply_ok({change(Kind::grant, a), change(Kind::remove, a), change(Kind::grant, b)});
+  EXPECT_EQ(this->load_all(), std::vector<LeaseRecord>{b});
+  LeaseRecord b2 = b;
+  b2.cltt += 10;
+  this->apply_ok({change(Kind::remove, b), change(Kind::grant, b2)});
+  EXPECT_EQ(this->load_all(), std::vector<LeaseRecord>{b2});
+}
+
+TYPED_TEST(LeaseStoreTest, GetByAddress) {
+  LeaseRecord a = record("10.0.0.5", 1);
+  LeaseRecord b = record("fd00::5", 1);
+  this->apply_ok({change(Kind::grant, a), change(Kind::grant, b)});
+  auto got = this->store_->get(addr("10.0.0.5"));
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(*got, a);
+  got = this->store_->get(addr("fd00::5"));
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(*got, b);
+  got = this->store_->get(addr("fd00::6"));
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->has_value());
+  // Same numeric value, other family: not the same address.
+  got = this->store_->get(net::Address::v6(a.address.value()));
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->has_value());
+}
+
+TYPED_TEST(LeaseStoreTest, GetByKeyReturnsEveryRowOfThePeer) {
+  LeaseRecord a4 = record("10.0.0.5", 1);
+  LeaseRecord a6 = record("fd00::5", 1);
+  LeaseRecord b4 = record("10.0.0.6", 2);
+  a6.state = LeaseState::expired_reclaimed;
+  this->apply_ok({change(Kind::grant, a6), change(Kind::grant, b4), change(Kind::grant, a4)});
+  auto got = this->store_->get_by_key(key_of(1));
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(*got, (std::vector<LeaseRecord>{a4, a6}));
+  got = this->store_->get_by_key(key_of(3));
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->empty());
+}
+
+TYPED_TEST(LeaseStoreTest, MixedFamiliesLoadInAddressOrder) {
+  std::vector<LeaseRecord> want = {
+      record("0.0.0.0", 1),     record("10.0.0.1", 2),  record("10.0.0.2", 3),
+      record("128.0.0.1", 4),   record("255.255.255.255", 5),
+      record("::", 6),          record("::1", 7),       record("fd00::1", 8),
+      record("fe80::1", 9),     record("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 10),
+  };
+  std::vector<LeaseChange> batch;
+  for (std::size_t i : {9, 2, 5, 0, 7, 3, 8, 1, 6, 4}) batch.push_back(change(Kind::grant, want[i]));
+  this->apply_ok(batch);
+  EXPECT_EQ(this->load_all(), want);
+}
+
+TYPED_TEST(LeaseStoreTest, FieldsRoundTripAtTheirLimits) {
+  LeaseRecord a = record("10.0.0.5", 1, std::numeric_limits<std::int64_t>::max());
+  a.subnet_id = std::numeric_limits<std::uint32_t>::max();
+  a.valid_lifetime = std::numeric_limits<std::uint32_t>::max();
+  a.state = LeaseState::declined;
+  LeaseRecord b = record("fd00::5", 2, std::numeric_limits<std::int64_t>::min());
+  b.subnet_id = 0;
+  b.valid_lifetime = 0;
+  this->apply_ok({change(Kind::grant, a), change(Kind::grant, b)});
+  EXPECT_EQ(this->load_all(), (std::vector<LeaseRecord>{a, b}));
+}
+
+TYPED_TEST(LeaseStoreTest, HostnameAndUserContextRoundTrip) {
+  LeaseRecord a = record("10.0.0.5", 1);
+  a.hostname = "laptop-\xc3\xa9t\xc3\xa9";  // UTF-8
+  a.user_context = R"({"owner": "ops", "tags": ["a", "b"], "n": 1})";
+  LeaseRecord b = record("fd00::5", 2);
+  b.hostname = "phone";
+  LeaseRecord c = record("10.0.0.6", 3);  // both empty
+  this->apply_ok({change(Kind::grant, a), change(Kind::grant, b), change(Kind::grant, c)});
+  EXPECT_EQ(this->load_all(), (std::vector<LeaseRecord>{a, c, b}));
+  // Clearing them on renew clears them in the store.
+  a.hostname.clear();
+  a.user_context.clear();
+  this->apply_ok({change(Kind::renew, a)});
+  auto got = this->store_->get(a.address);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, a);
+}
+
+TYPED_TEST(LeaseStoreTest, FailedBatchAppliesNothing) {
+  LeaseRecord kept = record("10.0.0.5", 1);
+  this->apply_ok({change(Kind::grant, kept)});
+
+  LeaseRecord renewed = kept;
+  renewed.cltt += 100;
+  LeaseRecord poison = record("10.0.0.99", 3);
+  TypeParam::break_writes_of(*this->store_, this->dir_, poison.address);
+  std::vector<LeaseChange> batch = {change(Kind::renew, renewed),
+                                    change(Kind::grant, record("fd00::7", 2)),
+                                    change(Kind::grant, record("10.0.0.7", 2)),
+                                    change(Kind::grant, poison),
+                                    change(Kind::grant, record("10.0.0.8", 4))};
+  auto status = this->store_->apply(batch);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, Errc::io);
+  EXPECT_THAT(status.error().message, HasSubstr("injected failure"));
+  EXPECT_EQ(this->load_all(), std::vector<LeaseRecord>{kept});
+
+  // The store is still usable.
+  LeaseRecord next = record("10.0.0.9", 5);
+  this->apply_ok({change(Kind::grant, next)});
+  EXPECT_EQ(this->load_all(), (std::vector<LeaseRecord>{kept, next}));
+}
+
+TEST(OpenStore, Memory) {
+  auto store = open_store(StoreConfig{"memory", ""});
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->describe(), "memory");
+}
+
+TEST(OpenStore, Sqlite) {
+  TempDir dir;
+  std::string path = (dir.path() / "leases.db").string();
+  auto store = open_store(StoreConfig{"sqlite", path});
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_EQ((*store)->describe(), "sqlite " + path);
+  EXPECT_TRUE(std::filesystem::exists(path));
+}
+
+TEST(OpenStore, SqliteNeedsAName) {
+  auto store = open_store(StoreConfig{"sqlite", ""});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, Errc::invalid_argument);
+  EXPECT_THAT(store.error().message, HasSubstr("file name"));
+}
+
+TEST(OpenStore, RejectsUnknownType) {
+  auto store = open_store(StoreConfig{"mysql", "x"});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, Errc::invalid_argument);
+  EXPECT_EQ(store.error().message, R"(lease store type is neither "sqlite" nor "memory": "mysql")");
+  store = open_store(StoreConfig{std::string(100, 'x'), ""});
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.error().message, HasSubstr("\"" + std::string(32, 'x') + "...\""));
+}
+
+}  // namespace
+}  // namespace leasehold::store
