@@ -203,6 +203,9 @@ asio::awaitable<void> RequestIpService::serve(std::shared_ptr<Connection> conn) 
 
   std::string buffer;
   std::array<char, 4096> chunk;
+  // One deadline per message, not per read: a client trickling bytes cannot hold a
+  // connection longer than idle-timeout per request.
+  bool deadline_armed = false;
   for (;;) {
     wgdyn::FrameResult frame = wgdyn::find_message(buffer);
     if (frame.is_error()) {
@@ -211,6 +214,8 @@ asio::awaitable<void> RequestIpService::serve(std::shared_ptr<Connection> conn) 
       break;
     }
     if (frame.is_complete()) {
+      conn->deadline.cancel();
+      deadline_armed = false;
       ++in_flight_;
       bool keep_open = co_await answer(*conn, *key, std::string_view(buffer).substr(0, frame.length));
       --in_flight_;
@@ -218,18 +223,22 @@ asio::awaitable<void> RequestIpService::serve(std::shared_ptr<Connection> conn) 
       buffer.erase(0, frame.length);
       continue;
     }
-    arm_deadline(conn);
+    if (!deadline_armed) {
+      arm_deadline(conn);
+      deadline_armed = true;
+    }
     std::size_t n = co_await conn->socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
-    conn->deadline.cancel();
     if (ec) {
       if (conn->timed_out) {
         stats_.idle_timeouts++;
-        spdlog::debug("request_ip: {} idle for {} s, closed", source.to_string(), config_.idle_timeout_seconds);
+        spdlog::debug("request_ip: {}: no complete request within {} s, closed", source.to_string(),
+                      config_.idle_timeout_seconds);
       }
       break;
     }
     buffer.append(chunk.data(), n);
   }
+  conn->deadline.cancel();
   conn->socket.close(ec);
 }
 

@@ -27,7 +27,7 @@ enum class Want : std::uint8_t {
 
 struct FamilyRequest {
   Want want = Want::keep_or_any;
-  net::Address hint;  // meaningful only when want == Want::hint; has the family's family
+  net::Address hint;  // meaningful only when want == Want::hint, and then of this family
 
   friend bool operator==(const FamilyRequest&, const FamilyRequest&) = default;
 };
