@@ -318,9 +318,9 @@ bool print_report(const Options& o, const std::vector<Row>& rows, const std::opt
     double leases = static_cast<double>(o.leases);
     double per_lease = static_cast<double>(million->rss_bytes) / leases;
     double above_empty = (static_cast<double>(million->rss_bytes) - static_cast<double>(million->rss_empty_bytes)) / leases;
-    std::printf("%g leases: restart %.2f s (target <= %g s: %s), RSS %.0f MB = %.0f B/lease "
+    std::printf("%llu leases: restart %.2f s (target <= %g s: %s), RSS %.0f MB = %.0f B/lease "
                 "(target <= %g: %s)\n",
-                leases, million->restart_seconds, kTargetRestartSeconds,
+                static_cast<unsigned long long>(o.leases), million->restart_seconds, kTargetRestartSeconds,
                 verdict(million->restart_seconds <= kTargetRestartSeconds), static_cast<double>(million->rss_bytes) / 1e6,
                 per_lease, kTargetBytesPerLease, verdict(per_lease <= kTargetBytesPerLease));
     std::printf("  above an empty server (%.0f MB): %.0f B/lease; store seeded in %.1f s\n",
@@ -328,7 +328,7 @@ bool print_report(const Options& o, const std::vector<Row>& rows, const std::opt
     if (!million->server_load_line.empty()) std::printf("  server log: %s\n", million->server_load_line.c_str());
     if (!million->note.empty()) std::printf("  note: %s\n", million->note.c_str());
   } else if (million) {
-    std::printf("%g leases: not run: %s\n", static_cast<double>(o.leases), million->problem.c_str());
+    std::printf("%llu leases: not run: %s\n", static_cast<unsigned long long>(o.leases), million->problem.c_str());
     ok = false;
   } else {
     std::printf("1M leases: skipped (%s)\n", o.bare_only ? "--bare-only" : "--skip-1m");
@@ -339,8 +339,11 @@ bool print_report(const Options& o, const std::vector<Row>& rows, const std::opt
     if (!row.result) continue;
     if (!row.result->first_error.empty())
       std::printf("note: %s: first error: %s\n", row.name.c_str(), row.result->first_error.c_str());
-    if (row.result->peers_exhausted)
-      std::printf("note: %s: ran out of peers after %.1f s; raise --peers\n", row.name.c_str(), row.result->seconds);
+    if (row.result->exhausted_in_warmup)
+      std::printf("note: %s: ran out of peers during the warm-up; raise --peers\n", row.name.c_str());
+    else if (row.result->peers_exhausted)
+      std::printf("note: %s: ran out of peers after %.1f s of %g; raise --peers\n", row.name.c_str(),
+                  row.result->seconds, o.duration_seconds);
   }
   return ok;
 }

@@ -51,6 +51,7 @@ Result<PhaseResult> run_phase(Endpoint server, const ChildProcess& process, Peer
   r.server_cpu_us_per_request = w.ok > 0 ? cpu_ns / 1e3 / static_cast<double>(w.ok) : 0;
   r.first_error = !w.first_error.empty() ? w.first_error : warm->first_error;
   r.peers_exhausted = warm->peers_exhausted || w.peers_exhausted;
+  r.exhausted_in_warmup = warm->peers_exhausted;
   return r;
 }
 

@@ -30,7 +30,8 @@ struct PhaseResult {
   double max_ms = 0;
   double server_cpu_us_per_request = 0;  // utime+stime delta over the window / ok
   std::string first_error;
-  bool peers_exhausted = false;
+  bool peers_exhausted = false;  // the cursor ran out before the window ended
+  bool exhausted_in_warmup = false;
 };
 
 Result<PhaseResult> run_phase(Endpoint server, const ChildProcess& process, PeerCursor& peers,

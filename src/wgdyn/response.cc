@@ -25,11 +25,11 @@ std::string sanitise(std::string_view text, std::size_t max_bytes, bool in_key) 
 const char* default_errmsg(Outcome outcome) {
   switch (outcome) {
     case Outcome::granted: return "";
-    case Outcome::out_of_addresses: return "out of ip addresses";
+    case Outcome::out_of_addresses: return "Out of IP addresses";  // the spec's wording for errno 2
     case Outcome::chosen_unavailable: return "chosen ip unavailable";
     case Outcome::invalid: return "invalid request";
     case Outcome::unsupported: return "unsupported command or version";
-    case Outcome::internal_error: return "internal error";
+    case Outcome::internal_error: return "Undefined internal error";  // the spec's wording for errno 1
   }
   return "internal error";
 }

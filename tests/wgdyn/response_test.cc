@@ -83,7 +83,7 @@ TEST(ResponseV1, Failures) {
   EXPECT_EQ(format_response(failure(Format::v1, Outcome::internal_error, "database failed")),
             "request_ip=1\nerrno=1\nerrmsg=database failed\n\n");
   EXPECT_EQ(format_response(failure(Format::v1, Outcome::out_of_addresses, "")),
-            "request_ip=1\nerrno=2\nerrmsg=out of ip addresses\n\n");
+            "request_ip=1\nerrno=2\nerrmsg=Out of IP addresses\n\n");
   EXPECT_EQ(format_response(failure(Format::v1, Outcome::invalid, "bad leasetime")),
             "request_ip=1\nerrno=3\nerrmsg=bad leasetime\n\n");
   EXPECT_EQ(format_response(failure(Format::v1, Outcome::unsupported, "unsupported version")),
@@ -93,12 +93,12 @@ TEST(ResponseV1, Failures) {
 TEST(ResponseV1, FailureIgnoresAddresses) {
   auto r = granted(Format::v1);
   r.outcome = Outcome::out_of_addresses;
-  EXPECT_EQ(format_response(r), "request_ip=1\nerrno=2\nerrmsg=out of ip addresses\n\n");
+  EXPECT_EQ(format_response(r), "request_ip=1\nerrno=2\nerrmsg=Out of IP addresses\n\n");
 }
 
 TEST(ResponseV1, DefaultErrmsgs) {
   EXPECT_EQ(format_response(failure(Format::v1, Outcome::internal_error, "")),
-            "request_ip=1\nerrno=1\nerrmsg=internal error\n\n");
+            "request_ip=1\nerrno=1\nerrmsg=Undefined internal error\n\n");
   EXPECT_EQ(format_response(failure(Format::v1, Outcome::chosen_unavailable, "")),
             "request_ip=1\nerrno=2\nerrmsg=chosen ip unavailable\n\n");
   EXPECT_EQ(format_response(failure(Format::v1, Outcome::invalid, "")),
@@ -151,9 +151,9 @@ TEST(ResponseUpstream, Failures) {
   EXPECT_EQ(format_response(failure(Format::upstream, Outcome::chosen_unavailable, "")),
             "errno=3\nerrmsg=chosen ip unavailable\n\n");
   EXPECT_EQ(format_response(failure(Format::upstream, Outcome::out_of_addresses, "")),
-            "errno=3\nerrmsg=out of ip addresses\n\n");
+            "errno=3\nerrmsg=Out of IP addresses\n\n");
   EXPECT_EQ(format_response(failure(Format::upstream, Outcome::internal_error, "")),
-            "errno=1\nerrmsg=internal error\n\n");
+            "errno=1\nerrmsg=Undefined internal error\n\n");
 }
 
 // --- code tables ---

@@ -1,0 +1,85 @@
+// Test harness for integration tests: runs the real leasehold-server binary with a
+// temporary config, and talks to it over loopback TCP from chosen source addresses.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace leasehold::testing {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A deterministic, valid base64 public key for peer number n.
+std::string test_key(std::uint32_t n);
+// A loopback source address unique to this test process: 127.B.x.y for peer n.
+std::string peer_source(std::uint32_t n);
+
+struct RunResult {
+  int exit_code;
+  std::string output;  // stdout + stderr
+};
+RunResult run_server_command(const std::vector<std::string>& args);
+
+class ServerProcess {
+ public:
+  explicit ServerProcess(std::string config_path, std::string log_path);
+  ~ServerProcess();
+  // Starts the server and waits until it listens. Returns the port, or 0 on failure.
+  std::uint16_t start();
+  void signal(int signo);
+  // SIGTERM and wait; returns the exit status.
+  int stop();
+  void kill9();
+  bool running();
+  std::string log() const;
+  std::uint16_t port() const { return port_; }
+
+ private:
+  std::string config_path_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+// One request_ip connection from a chosen source address (and optionally source port).
+class Client {
+ public:
+  Client(const std::string& source, std::uint16_t server_port, std::uint16_t source_port = 0);
+  ~Client();
+  bool connected() const { return fd_ >= 0; }
+  bool send(const std::string& bytes);
+  // Reads one response (up to the empty line). Empty string: connection closed first.
+  std::string read_response(int timeout_ms = 5000);
+  // True if the server closes the connection (EOF or reset) within the timeout.
+  bool closed_by_server(int timeout_ms = 5000);
+  std::string request(const std::string& message) {
+    return send(message) ? read_response() : std::string();
+  }
+
+ private:
+  int fd_ = -1;
+  std::string pending_;
+};
+
+// Parses "key=value" lines of a response into a map (first value wins; "ip" lines joined by ',').
+std::map<std::string, std::string> parse_lines(const std::string& response);
+
+// The standard test config; `extra` is spliced into the "Leasehold" object.
+std::string make_config(const std::string& db_path, std::uint32_t peers, const std::string& extra = "",
+                        const std::string& request_ip_extra = "", const std::string& pool4 = "10.47.0.0/17");
+
+}  // namespace leasehold::testing
