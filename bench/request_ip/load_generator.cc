@@ -92,7 +92,7 @@ Result<WindowStats> LoadGenerator::run_for(std::chrono::nanoseconds duration, Pe
       if (slot.state == Slot::State::idle && !stats.peers_exhausted) start_next(slot, peers, stats);
       busy = busy || slot.state != Slot::State::idle;
     }
-    if (!busy) break;  // out of peers and nothing in flight
+    if (!busy && stats.peers_exhausted) break;  // nothing left to send or wait for
 
     auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(end - now).count() + 1;
     int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, static_cast<int>(std::min<long>(left_ms, 50)));

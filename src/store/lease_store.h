@@ -22,13 +22,16 @@ class LeaseStore {
 
   // Applies the changes in order as one transaction. On success the whole batch is
   // durable (survives power loss); on failure nothing of it is applied.
-  // grant/renew/release/expire upsert the row keyed by record.address; remove deletes it.
+  // grant/renew/release/expire upsert the row keyed by record.address, storing the record
+  // as given (the engine sets its state); remove deletes it, and is not an error when the
+  // row is already gone.
   virtual Status apply(std::span<const lease::LeaseChange> batch) = 0;
 
-  // Calls `visit` for every stored row (any state), in address order per family.
+  // Calls `visit` for every stored row (any state): IPv4 then IPv6, each in address order.
+  // On error, `visit` may already have seen some of the rows.
   virtual Status load(const std::function<void(const lease::LeaseRecord&)>& visit) = 0;
 
-  // The rows of one peer (at most a few), any state.
+  // The rows of one peer (at most a few), any state, in the same order as load().
   virtual Result<std::vector<lease::LeaseRecord>> get_by_key(const lease::PublicKey& key) = 0;
 
   // The row for one address, if any.

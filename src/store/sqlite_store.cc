@@ -286,6 +286,12 @@ Status SqliteStore::prepare_statements() {
     const std::string name = table->name;
     const std::string select = "SELECT " + columns + " FROM " + name;
     if (status)
+      status = prepare(table->update,
+                       "UPDATE " + name +
+                           " SET subnet_id = ?3, cltt = ?4, valid_lifetime = ?5, state = ?6, "
+                           "hostname = ?7, user_context = ?8 WHERE address = ?1 AND public_key = ?2",
+                       "prepare " + name + " update");
+    if (status)
       status = prepare(table->upsert,
                        "INSERT INTO " + name + " (" + columns +
                            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (address) DO UPDATE SET "
@@ -332,13 +338,24 @@ Status SqliteStore::apply(std::span<const LeaseChange> batch) {
 Status SqliteStore::write(const LeaseChange& change) {
   const LeaseRecord& r = change.record;
   Table& table = table_for(r.address.family());
-  bool remove = change.kind == LeaseChange::Kind::remove;
-  sqlite3_stmt* stmt = remove ? table.remove.get() : table.upsert.get();
-  sqlite::ResetOnExit reset(stmt);
   std::array<std::uint8_t, 16> v6{};
-  int rc = bind_address(stmt, r.address, v6);
-  if (rc == SQLITE_OK && !remove) rc = bind_fields(stmt, r);
-  if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+  // Runs one of the statements, all of which number their parameters alike.
+  auto step = [&](sqlite3_stmt* stmt, bool with_fields) {
+    sqlite::ResetOnExit reset(stmt);
+    int rc = bind_address(stmt, r.address, v6);
+    if (rc == SQLITE_OK && with_fields) rc = bind_fields(stmt, r);
+    return rc == SQLITE_OK ? sqlite3_step(stmt) : rc;
+  };
+  int rc;
+  if (change.kind == LeaseChange::Kind::remove) {
+    rc = step(table.remove.get(), false);
+  } else {
+    // Most changes keep the peer's key (renewals above all). An UPDATE that does not name
+    // public_key leaves the key index alone, which halves the pages a random renewal
+    // dirties; an upsert would rewrite the index entry even when the key is unchanged.
+    rc = step(table.update.get(), true);
+    if (rc == SQLITE_DONE && sqlite3_changes(db_.get()) == 0) rc = step(table.upsert.get(), true);
+  }
   if (rc == SQLITE_DONE) return {};
   return sqlite::db_error(db_.get(), rc,
                           std::string("apply: ") + lease::change_kind_name(change.kind) + " " +
@@ -346,6 +363,7 @@ Status SqliteStore::write(const LeaseChange& change) {
 }
 
 Status SqliteStore::load(const std::function<void(const LeaseRecord&)>& visit) {
+  rollback();  // in case a visitor threw out of an earlier load()
   // One read transaction, so lease4 and lease6 come from the same snapshot.
   Status status = sqlite::run(begin_read_.get(), "load: begin transaction");
   if (status) status = scan(v4_, net::Family::v4, visit);

@@ -29,7 +29,7 @@ class SqliteStore final : public LeaseStore {
                                                    const SqliteOptions& options = {});
 
   Status apply(std::span<const lease::LeaseChange> batch) override;
-  // Reads from one snapshot; on error, `visit` may already have seen some rows.
+  // Reads both tables from one snapshot.
   // REQUIRES: `visit` does not call back into this store.
   Status load(const std::function<void(const lease::LeaseRecord&)>& visit) override;
   Result<std::vector<lease::LeaseRecord>> get_by_key(const lease::PublicKey& key) override;
@@ -40,7 +40,7 @@ class SqliteStore final : public LeaseStore {
   // The statements for one of the tables lease4 / lease6.
   struct Table {
     const char* name = "";
-    sqlite::Stmt upsert, remove, get, by_key, scan;
+    sqlite::Stmt update, upsert, remove, get, by_key, scan;
   };
 
   SqliteStore(std::string path, sqlite::Db db) : path_(std::move(path)), db_(std::move(db)) {}

@@ -146,6 +146,27 @@ TYPED_TEST(LeaseStoreTest, RenewUpdatesClttAndLifetime) {
   EXPECT_EQ(this->load_all(), std::vector<LeaseRecord>{r});
 }
 
+TYPED_TEST(LeaseStoreTest, GrantToAnotherPeerReplacesTheKey) {
+  LeaseRecord old_peer = record("fd00::5", 1);
+  old_peer.hostname = "old";
+  this->apply_ok({change(Kind::grant, old_peer)});
+  LeaseRecord new_peer = record("fd00::5", 2, old_peer.cltt + 60);
+  this->apply_ok({change(Kind::grant, new_peer)});
+  EXPECT_EQ(this->load_all(), std::vector<LeaseRecord>{new_peer});
+  auto by_old = this->store_->get_by_key(key_of(1));
+  ASSERT_TRUE(by_old.ok());
+  EXPECT_TRUE(by_old->empty());
+  auto by_new = this->store_->get_by_key(key_of(2));
+  ASSERT_TRUE(by_new.ok());
+  EXPECT_EQ(*by_new, std::vector<LeaseRecord>{new_peer});
+}
+
+TYPED_TEST(LeaseStoreTest, RenewOfAMissingRowInsertsIt) {
+  LeaseRecord r = record("10.0.0.5", 1);
+  this->apply_ok({change(Kind::renew, r)});
+  EXPECT_EQ(this->load_all(), std::vector<LeaseRecord>{r});
+}
+
 TYPED_TEST(LeaseStoreTest, ReleaseAndExpireKeepTheRowAsReclaimed) {
   LeaseRecord a = record("10.0.0.5", 1);
   LeaseRecord b = record("fd00::5", 2);
