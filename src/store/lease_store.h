@@ -32,6 +32,7 @@ class LeaseStore {
   virtual Status load(const std::function<void(const lease::LeaseRecord&)>& visit) = 0;
 
   // The rows of one peer (at most a few), any state, in the same order as load().
+  // May scan the whole table (SQLite keeps no key index): not for the request path.
   virtual Result<std::vector<lease::LeaseRecord>> get_by_key(const lease::PublicKey& key) = 0;
 
   // The row for one address, if any.
