@@ -78,6 +78,20 @@ Status expect_array(const json& v, const std::string& path) {
   return {};
 }
 
+// Calls parse(reader, item_path) for each object of a JSON list, then rejects unknown keys.
+template <class F>
+Status for_each_object(const json& list, const std::string& path, F&& parse) {
+  if (auto st = expect_array(list, path); !st) return st;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    std::string item = path + "[" + std::to_string(i) + "]";
+    if (auto st = expect_object(list[i], item); !st) return st;
+    ObjectReader r(list[i], item);
+    if (auto st = parse(r, item); !st) return st;
+    if (auto st = r.check_unknown(); !st) return st;
+  }
+  return {};
+}
+
 Error value_error(const std::string& path, const std::string& value, const std::string& why) {
   std::string shown = value.size() > 60 ? value.substr(0, 57) + "..." : value;
   return make_error(Errc::invalid_argument, path + ": \"" + shown + "\" " + why);
@@ -108,12 +122,21 @@ Status parse_request_ip(const json& v, const std::string& path, RequestIpConfig&
   return r.check_unknown();
 }
 
+Status parse_pool(ObjectReader& r, net::Family family, const net::Prefix& subnet, std::vector<net::Range>& pools) {
+  std::string text;
+  LH_TRY(r.string("pool", text, true));
+  auto range = net::Range::parse(text);
+  if (!range) return value_error(r.at("pool"), text, "is not a prefix or range: " + range.error().message);
+  if (range->first.family() != family)
+    return value_error(r.at("pool"), text, std::string("is not ") + net::family_name(family));
+  if (!subnet.contains(range->first) || !subnet.contains(range->last))
+    return value_error(r.at("pool"), text, "is outside subnet " + subnet.to_string());
+  pools.push_back(*range);
+  return {};
+}
+
 Status parse_subnets(const json& list, const std::string& path, net::Family family, lease::Policy& policy) {
-  LH_TRY(expect_array(list, path));
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    std::string p = path + "[" + std::to_string(i) + "]";
-    LH_TRY(expect_object(list[i], p));
-    ObjectReader r(list[i], p);
+  return for_each_object(list, path, [&](ObjectReader& r, const std::string&) -> Status {
     lease::SubnetSpec s;
     if (!r.has("id")) return make_error(Errc::invalid_argument, r.at("id") + ": required");
     LH_TRY(r.number("id", s.id, 1, 0xffffffffu));
@@ -124,29 +147,13 @@ Status parse_subnets(const json& list, const std::string& path, net::Family fami
     if (prefix->family() != family)
       return value_error(r.at("subnet"), text, std::string("is not an ") + net::family_name(family) + " prefix");
     s.prefix = *prefix;
-    if (r.has("pools")) {
-      const json& pools = r.get("pools");
-      LH_TRY(expect_array(pools, r.at("pools")));
-      for (std::size_t j = 0; j < pools.size(); ++j) {
-        std::string pp = r.at("pools") + "[" + std::to_string(j) + "]";
-        LH_TRY(expect_object(pools[j], pp));
-        ObjectReader pr(pools[j], pp);
-        std::string pool_text;
-        LH_TRY(pr.string("pool", pool_text, true));
-        auto range = net::Range::parse(pool_text);
-        if (!range) return value_error(pr.at("pool"), pool_text, "is not a prefix or range: " + range.error().message);
-        if (range->first.family() != family)
-          return value_error(pr.at("pool"), pool_text, std::string("is not ") + net::family_name(family));
-        if (!s.prefix.contains(range->first) || !s.prefix.contains(range->last))
-          return value_error(pr.at("pool"), pool_text, "is outside subnet " + s.prefix.to_string());
-        LH_TRY(pr.check_unknown());
-        s.pools.push_back(*range);
-      }
-    }
-    LH_TRY(r.check_unknown());
+    if (r.has("pools"))
+      LH_TRY(for_each_object(r.get("pools"), r.at("pools"), [&](ObjectReader& pr, const std::string&) {
+        return parse_pool(pr, family, s.prefix, s.pools);
+      }));
     policy.subnets.push_back(std::move(s));
-  }
-  return {};
+    return {};
+  });
 }
 
 Result<lease::PublicKey> parse_key(ObjectReader& r) {
@@ -158,52 +165,35 @@ Result<lease::PublicKey> parse_key(ObjectReader& r) {
   return *key;
 }
 
-Status parse_reservations(const json& list, const std::string& path, lease::Policy& policy) {
-  LH_TRY(expect_array(list, path));
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    std::string p = path + "[" + std::to_string(i) + "]";
-    LH_TRY(expect_object(list[i], p));
-    ObjectReader r(list[i], p);
-    auto key = parse_key(r);
-    if (!key) return key.error();
-    lease::ReservationSpec res;
-    res.key = *key;
-    std::vector<std::pair<std::string, std::string>> addresses;  // (path, text)
-    if (r.has("ip-address")) {
-      const json& v = r.get("ip-address");
-      if (!v.is_string()) return make_error(Errc::invalid_argument, r.at("ip-address") + ": expected a string");
-      addresses.emplace_back(r.at("ip-address"), v.get<std::string>());
-    }
-    if (r.has("ip-addresses")) {
-      const json& v = r.get("ip-addresses");
-      LH_TRY(expect_array(v, r.at("ip-addresses")));
-      for (std::size_t j = 0; j < v.size(); ++j) {
-        std::string ap = r.at("ip-addresses") + "[" + std::to_string(j) + "]";
-        if (!v[j].is_string()) return make_error(Errc::invalid_argument, ap + ": expected a string");
-        addresses.emplace_back(ap, v[j].get<std::string>());
-      }
-    }
-    for (const auto& [ap, text] : addresses) {
-      auto a = net::Address::parse(text);
-      if (!a) return value_error(ap, text, "is not an IP address");
-      auto& slot = a->is_v4() ? res.v4 : res.v6;
-      if (slot) return value_error(ap, text, std::string("is a second ") + net::family_name(a->family()) + " address");
-      slot = *a;
-    }
-    if (!res.v4 && !res.v6) return make_error(Errc::invalid_argument, p + ": needs \"ip-address\" or \"ip-addresses\"");
-    LH_TRY(r.check_unknown());
-    policy.reservations.push_back(res);
+Status parse_reservation(ObjectReader& r, const std::string& path, lease::Policy& policy) {
+  auto key = parse_key(r);
+  if (!key) return key.error();
+  lease::ReservationSpec res;
+  res.key = *key;
+  std::vector<std::pair<std::string, json>> addresses;  // (path, value)
+  if (r.has("ip-address")) addresses.emplace_back(r.at("ip-address"), r.get("ip-address"));
+  if (r.has("ip-addresses")) {
+    const json& v = r.get("ip-addresses");
+    LH_TRY(expect_array(v, r.at("ip-addresses")));
+    for (std::size_t j = 0; j < v.size(); ++j) addresses.emplace_back(r.at("ip-addresses") + "[" + std::to_string(j) + "]", v[j]);
   }
+  for (const auto& [ap, value] : addresses) {
+    if (!value.is_string()) return make_error(Errc::invalid_argument, ap + ": expected a string");
+    std::string text = value.get<std::string>();
+    auto a = net::Address::parse(text);
+    if (!a) return value_error(ap, text, "is not an IP address");
+    auto& slot = a->is_v4() ? res.v4 : res.v6;
+    if (slot) return value_error(ap, text, std::string("is a second ") + net::family_name(a->family()) + " address");
+    slot = *a;
+  }
+  if (!res.v4 && !res.v6) return make_error(Errc::invalid_argument, path + ": needs \"ip-address\" or \"ip-addresses\"");
+  policy.reservations.push_back(res);
   return {};
 }
 
 Status parse_peers(const json& list, const std::string& path, std::vector<PeerEntry>& peers) {
-  LH_TRY(expect_array(list, path));
   std::set<net::Address> sources;
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    std::string p = path + "[" + std::to_string(i) + "]";
-    LH_TRY(expect_object(list[i], p));
-    ObjectReader r(list[i], p);
+  return for_each_object(list, path, [&](ObjectReader& r, const std::string&) -> Status {
     auto key = parse_key(r);
     if (!key) return key.error();
     std::string text;
@@ -211,10 +201,9 @@ Status parse_peers(const json& list, const std::string& path, std::vector<PeerEn
     auto source = net::Address::parse(text);
     if (!source) return value_error(r.at("source"), text, "is not an IP address");
     if (!sources.insert(*source).second) return value_error(r.at("source"), text, "is given to two peers");
-    LH_TRY(r.check_unknown());
     peers.push_back(PeerEntry{*key, *source});
-  }
-  return {};
+    return {};
+  });
 }
 
 Status parse_database(const json& v, const std::string& path, store::StoreConfig& out) {
@@ -251,7 +240,9 @@ Status parse_leasehold(const json& v, ServerConfig& cfg) {
 
   if (r.has("subnet4")) LH_TRY(parse_subnets(r.get("subnet4"), r.at("subnet4"), net::Family::v4, pol));
   if (r.has("subnet6")) LH_TRY(parse_subnets(r.get("subnet6"), r.at("subnet6"), net::Family::v6, pol));
-  if (r.has("reservations")) LH_TRY(parse_reservations(r.get("reservations"), r.at("reservations"), pol));
+  if (r.has("reservations"))
+    LH_TRY(for_each_object(r.get("reservations"), r.at("reservations"),
+                           [&](ObjectReader& rr, const std::string& p) { return parse_reservation(rr, p, pol); }));
   if (r.has("peers")) LH_TRY(parse_peers(r.get("peers"), r.at("peers"), cfg.peers));
   if (!r.has("lease-database")) return make_error(Errc::invalid_argument, r.at("lease-database") + ": required");
   LH_TRY(parse_database(r.get("lease-database"), r.at("lease-database"), cfg.lease_database));
@@ -263,6 +254,8 @@ Status parse_leasehold(const json& v, ServerConfig& cfg) {
   if (auto st = lease::validate_policy(pol); !st) return make_error(Errc::invalid_argument, path + ": " + st.error().message);
   return {};
 }
+
+#undef LH_TRY
 
 }  // namespace
 

@@ -27,12 +27,15 @@ void Persister::stop() {
 }
 
 void Persister::enqueue(const lease::LeaseChange& change) {
+  bool was_empty;
   {
     std::lock_guard lock(mutex_);
+    was_empty = pending_.empty();
     pending_.push_back(change);
     pending_upto_ = ++enqueued_;
   }
-  wake_.notify_one();
+  // The store thread sleeps only on an empty queue: wake it once per batch, not per change.
+  if (was_empty) wake_.notify_one();
 }
 
 asio::awaitable<bool> Persister::wait_durable(std::uint64_t seq) {
