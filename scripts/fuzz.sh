@@ -5,7 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 scripts/install-deps.sh --fuzz
-CC=clang CXX=clang++ scripts/build.sh build-fuzz -DLEASEHOLD_FUZZ=ON -DLEASEHOLD_TESTS=OFF -DLEASEHOLD_BENCH=OFF
+targets=()
+for part in fuzz/*.cmake; do targets+=("$(basename "$part" .cmake)_fuzz"); done
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEASEHOLD_WERROR=ON \
+  -DLEASEHOLD_FUZZ=ON -DLEASEHOLD_TESTS=OFF -DLEASEHOLD_BENCH=OFF >/dev/null
+cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]}"
 for part in fuzz/*.cmake; do
   name="$(basename "$part" .cmake)"
   target="build-fuzz/fuzz/${name}_fuzz"

@@ -67,7 +67,7 @@ double grant_ns(const char* pool, std::uint64_t used) {
   lease::Engine engine(clock, random, feed);
   lease::Policy policy;
   policy.valid_lifetime = policy.min_valid_lifetime = policy.max_valid_lifetime = 86400;
-  policy.subnets.push_back({1, *net::Prefix::parse("10.0.0.0/8"), {*net::Range::parse(pool)}});
+  policy.subnets.push_back({1, *net::Prefix::parse("10.0.0.0/8"), {*lease::PoolDef::parse(pool)}});
   if (!engine.configure(policy).ok()) return -1;
   std::uint32_t next = 0;
   lease::LeaseRequest req;

@@ -47,11 +47,10 @@ Status validate_policy(const Policy& p) {
       if (&other != &s && other.prefix.family() == s.prefix.family() &&
           (other.prefix.contains(s.prefix) || s.prefix.contains(other.prefix)))
         return make_error(Errc::invalid_argument, name + " overlaps subnet " + other.prefix.to_string());
-    for (const auto& pool : s.pools) {
+    for (const auto& def : s.pools) {
+      const net::Range& pool = def.range;
       if (!s.prefix.contains(pool.first) || !s.prefix.contains(pool.last))
         return make_error(Errc::invalid_argument, "pool " + pool.to_string() + " is outside " + name);
-      if (pool.first.family() == Family::v4 && pool.size() > (net::uint128{1} << 32))
-        return make_error(Errc::invalid_argument, "pool " + pool.to_string() + " is too large");
       for (const auto& seen : all_pools)
         if (seen.overlaps(pool))
           return make_error(Errc::invalid_argument, "pool " + pool.to_string() + " overlaps pool " + seen.to_string());
@@ -60,16 +59,21 @@ Status validate_policy(const Policy& p) {
   }
   std::set<PublicKey> keys;
   std::set<Address> reserved;
-  for (const auto& r : p.reservations) {
-    std::string name = "reservation for " + r.key.to_base64();
+  for (std::size_t i = 0; i < p.reservations.size(); ++i) {
+    const auto& r = p.reservations[i];
+    // Named by position: messages never carry key material.
+    std::string name = "reservations[" + std::to_string(i) + "]";
     if (!keys.insert(r.key).second) return make_error(Errc::invalid_argument, name + " is given twice");
     if (!r.v4 && !r.v6) return make_error(Errc::invalid_argument, name + " has no address");
     for (const auto& a : {r.v4, r.v6}) {
       if (!a) continue;
-      bool in_subnet = std::any_of(p.subnets.begin(), p.subnets.end(),
-                                   [&](const SubnetSpec& s) { return s.prefix.contains(*a); });
-      if (!in_subnet)
+      auto subnet = std::find_if(p.subnets.begin(), p.subnets.end(),
+                                 [&](const SubnetSpec& s) { return s.prefix.contains(*a); });
+      if (subnet == p.subnets.end())
         return make_error(Errc::invalid_argument, name + ": " + a->to_string() + " is in no configured subnet");
+      if (is_v4_prefix_with_edges(subnet->prefix) && (*a == subnet->prefix.first() || *a == subnet->prefix.last()))
+        return make_error(Errc::invalid_argument, name + ": " + a->to_string() + " is the network or broadcast address of " +
+                                                      subnet->prefix.to_string());
       if (!reserved.insert(*a).second)
         return make_error(Errc::invalid_argument, name + ": " + a->to_string() + " is reserved twice");
     }
@@ -79,25 +83,25 @@ Status validate_policy(const Policy& p) {
   return {};
 }
 
+Result<PoolDef> PoolDef::parse(std::string_view text) {
+  auto range = net::Range::parse(text);
+  if (!range) return range.error();
+  return PoolDef(*range, text.find('/') != std::string_view::npos);
+}
+
 std::vector<PoolSpec> effective_pools(const Policy& policy, Family family) {
   std::vector<PoolSpec> out;
   for (const auto& s : policy.subnets) {
     if (s.prefix.family() != family) continue;
-    for (const auto& configured : s.pools) {
-      std::vector<net::Range> ranges{configured};
+    for (const auto& pool : s.pools) {
+      std::vector<net::Range> ranges{pool.range};
       if (family == Family::v4) {
-        // A pool given as a prefix covers [network, broadcast]; hand out neither.
-        auto as_prefix_len = [&]() -> int {
-          net::uint128 size = configured.size();
-          int len = 32;
-          while (size > 1) { size >>= 1; --len; }
-          return len;
-        }();
-        net::Prefix pool_prefix(configured.first, as_prefix_len);
-        bool is_prefix = configured.size() == pool_prefix.size() && pool_prefix.first() == configured.first;
-        if (is_prefix && is_v4_prefix_with_edges(pool_prefix)) {
-          punch(ranges, pool_prefix.first());
-          punch(ranges, pool_prefix.last());
+        int length = 32;
+        for (net::uint128 size = pool.range.size(); size > 1; size >>= 1) --length;
+        net::Prefix as_prefix(pool.range.first, length);
+        if (pool.written_as_prefix && is_v4_prefix_with_edges(as_prefix)) {
+          punch(ranges, as_prefix.first());
+          punch(ranges, as_prefix.last());
         }
         if (is_v4_prefix_with_edges(s.prefix)) {
           punch(ranges, s.prefix.first());
@@ -141,8 +145,10 @@ Status Engine::configure(Policy policy) {
       if (slot.binding(f).present()) with_pools(f, [&](auto& p) { p.insert(slot.address(f), id); });
   });
   for (const auto& h : holds_) with_pools(h.address.family(), [&](auto& p) { p.insert(h.address, kHeldMark); });
-  for (const auto& [addr, key] : reserved_addresses_)
-    with_pools(addr.family(), [&](auto& p) { p.insert(addr, kReservedMark); });
+  for (const auto& entry : reserved_addresses_) {
+    const Address& reserved = entry.first;
+    with_pools(reserved.family(), [&](auto& p) { p.insert(reserved, kReservedMark); });
+  }
   return {};
 }
 

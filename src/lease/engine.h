@@ -19,10 +19,19 @@
 
 namespace leasehold::lease {
 
+// A pool as configured: a range "a-b", or a prefix "a/len" (kept apart because an IPv4
+// prefix pool shorter than /31 gives out neither its network nor its broadcast address).
+struct PoolDef {
+  PoolDef(net::Range r, bool prefix = false) : range(r), written_as_prefix(prefix) {}  // NOLINT: implicit
+  static Result<PoolDef> parse(std::string_view text);
+  net::Range range;
+  bool written_as_prefix = false;
+};
+
 struct SubnetSpec {
   std::uint32_t id = 0;
   net::Prefix prefix;
-  std::vector<net::Range> pools;  // as configured (a prefix pool is its whole range)
+  std::vector<PoolDef> pools;
 };
 
 struct ReservationSpec {
@@ -44,7 +53,7 @@ struct Policy {
 Status validate_policy(const Policy& policy);
 
 // The pool ranges the allocator really uses: IPv4 pools lose the network and broadcast
-// address of their subnet, and of the pool itself when given as a prefix shorter than /31.
+// address of their subnet, and of the pool itself when written as a prefix shorter than /31.
 std::vector<PoolSpec> effective_pools(const Policy& policy, net::Family family);
 
 enum class Intent : std::uint8_t {

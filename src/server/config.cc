@@ -122,16 +122,17 @@ Status parse_request_ip(const json& v, const std::string& path, RequestIpConfig&
   return r.check_unknown();
 }
 
-Status parse_pool(ObjectReader& r, net::Family family, const net::Prefix& subnet, std::vector<net::Range>& pools) {
+Status parse_pool(ObjectReader& r, net::Family family, const net::Prefix& subnet, std::vector<lease::PoolDef>& pools) {
   std::string text;
   LH_TRY(r.string("pool", text, true));
-  auto range = net::Range::parse(text);
-  if (!range) return value_error(r.at("pool"), text, "is not a prefix or range: " + range.error().message);
-  if (range->first.family() != family)
+  auto pool = lease::PoolDef::parse(text);
+  if (!pool) return value_error(r.at("pool"), text, "is not a prefix or range: " + pool.error().message);
+  const net::Range& range = pool->range;
+  if (range.first.family() != family)
     return value_error(r.at("pool"), text, std::string("is not ") + net::family_name(family));
-  if (!subnet.contains(range->first) || !subnet.contains(range->last))
+  if (!subnet.contains(range.first) || !subnet.contains(range.last))
     return value_error(r.at("pool"), text, "is outside subnet " + subnet.to_string());
-  pools.push_back(*range);
+  pools.push_back(*pool);
   return {};
 }
 
@@ -260,25 +261,35 @@ Status parse_leasehold(const json& v, ServerConfig& cfg) {
 }  // namespace
 
 std::string strip_hash_comments(std::string_view text) {
+  // Copies strings and // and /* */ comments untouched (nlohmann drops those comments
+  // itself); a '#' anywhere else starts a comment that runs to the end of the line.
   std::string out;
   out.reserve(text.size());
-  bool in_string = false, escaped = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  std::size_t i = 0;
+  auto copy_until = [&](std::string_view end) {
+    auto stop = text.find(end, i);
+    std::size_t to = stop == std::string_view::npos ? text.size() : stop + end.size();
+    out.append(text.substr(i, to - i));
+    i = to;
+  };
+  while (i < text.size()) {
     char c = text[i];
-    if (in_string) {
-      out += c;
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    if (c == '#') {
+    if (c == '"') {
+      std::size_t j = i + 1;
+      while (j < text.size() && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
+      std::size_t to = std::min(j + 1, text.size());
+      out.append(text.substr(i, to - i));
+      i = to;
+    } else if (text.substr(i, 2) == "//") {
+      copy_until("\n");
+    } else if (text.substr(i, 2) == "/*") {
+      copy_until("*/");
+    } else if (c == '#') {
       while (i < text.size() && text[i] != '\n') ++i;
-      if (i < text.size()) out += '\n';
-      continue;
+    } else {
+      out += c;
+      ++i;
     }
-    out += c;
   }
   return out;
 }
@@ -324,8 +335,11 @@ Result<ServerConfig> parse_config(std::string_view text) {
   json doc;
   try {
     doc = json::parse(strip_hash_comments(text), nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& e) {
-    return make_error(Errc::invalid_argument, std::string("not valid JSON: ") + e.what());
+  } catch (const json::exception& e) {
+    // parse_error for bad syntax, out_of_range for numbers no double can hold (1e999).
+    std::string what = e.what();
+    if (what.size() > 200) what = what.substr(0, 197) + "...";
+    return make_error(Errc::invalid_argument, "not valid JSON: " + what);
   }
   if (!doc.is_object() || !doc.contains("Leasehold"))
     return make_error(Errc::invalid_argument, "the top level must be an object with a \"Leasehold\" key");

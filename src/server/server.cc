@@ -157,9 +157,17 @@ void Server::Impl::reload() {
     spdlog::error("reload refused: {}", st.error().message);
     return;
   }
+  // The store and the listening sockets stay as started; say so if the file wants others.
   if (fresh->lease_database.type != config.lease_database.type || fresh->lease_database.name != config.lease_database.name)
     spdlog::warn("reload: lease-database changes take effect at restart");
+  fresh->lease_database = config.lease_database;
+  std::vector<std::string> old_listen, new_listen;
+  for (const auto& ep : config.request_ip.listen) old_listen.push_back(ep.to_string());
+  for (const auto& ep : fresh->request_ip.listen) new_listen.push_back(ep.to_string());
+  if (old_listen != new_listen) spdlog::warn("reload: request-ip.listen changes take effect at restart");
+  fresh->request_ip.listen = config.request_ip.listen;
   request_ip->reconfigure(fresh->request_ip, make_directory(*fresh));
+  spdlog::set_level(spdlog::level::from_str(fresh->log_level));
   config = std::move(*fresh);
   armed_deadline.reset();
   expiry_timer.cancel();

@@ -21,7 +21,7 @@ Address a(const char* text) { return *Address::parse(text); }
 
 SubnetSpec subnet(std::uint32_t id, const char* prefix, std::vector<const char*> pools) {
   SubnetSpec s{id, *net::Prefix::parse(prefix), {}};
-  for (auto* p : pools) s.pools.push_back(*net::Range::parse(p));
+  for (auto* p : pools) s.pools.push_back(*PoolDef::parse(p));
   return s;
 }
 
@@ -260,6 +260,17 @@ TEST_F(EngineTest, Ipv4PrefixPoolsExcludeNetworkAndBroadcast) {
   EXPECT_EQ(got, want);
 }
 
+TEST_F(EngineTest, RangePoolsKeepTheirEdgeAddresses) {
+  Policy p;
+  p.valid_lifetime = p.min_valid_lifetime = p.max_valid_lifetime = 60;
+  p.subnets = {subnet(1, "10.47.0.0/16", {"10.47.1.4-10.47.1.7"})};
+  configure(p);
+  std::set<Address> got;
+  for (std::uint8_t i = 1; i <= 5; ++i)
+    if (auto r = ask(key(i)); r.v4) got.insert(*r.v4);
+  EXPECT_EQ(got.size(), 4u);  // a range is taken as written, .4 and .7 included
+}
+
 TEST_F(EngineTest, SubnetNetworkAndBroadcastAreNeverHandedOut) {
   Policy p;
   p.valid_lifetime = p.min_valid_lifetime = p.max_valid_lifetime = 60;
@@ -383,6 +394,12 @@ TEST(PolicyTest, RejectsInconsistentPolicies) {
   p.subnets = {subnet(1, "10.0.0.0/24", {})};
   p.reservations = {ReservationSpec{key(1), a("10.9.0.1"), {}}};
   EXPECT_FALSE(validate_policy(p).ok());  // reservation outside every subnet
+  p.reservations = {ReservationSpec{key(1), a("10.0.0.255"), {}}};
+  auto st = validate_policy(p);
+  ASSERT_FALSE(st.ok());  // the broadcast address of its subnet
+  EXPECT_EQ(st.error().message.find(key(1).to_base64()), std::string::npos) << "no key material in messages";
+  p.reservations = {ReservationSpec{key(1), a("10.0.0.254"), {}}};
+  EXPECT_TRUE(validate_policy(p).ok());
 }
 
 }  // namespace

@@ -125,5 +125,24 @@ TEST(Config, HashCommentsInsideStringsStay) {
   EXPECT_EQ(strip_hash_comments("\"esc\\\"#x\""), "\"esc\\\"#x\"");
 }
 
+TEST(Config, HashInsideOtherCommentsDoesNotSwallowConfig) {
+  // A '#' inside /* */ or // must not start a comment of its own.
+  std::string text = full_config();
+  auto pos = text.find("\"valid-lifetime\"");
+  text.insert(pos, "/* ticket #12 */ ");
+  auto cfg = parse_config(with("\"hold-reclaimed-time\": 0,", "\"hold-reclaimed-time\": 0, // see #7 \"quote\n"));
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  auto cfg2 = parse_config(text);
+  ASSERT_TRUE(cfg2.ok()) << cfg2.error().message;
+  EXPECT_EQ(cfg2->policy.valid_lifetime, 3600u);
+}
+
+TEST(Config, HugeNumbersAreAnErrorNotACrash) {
+  auto cfg = parse_config("3e333");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.error().message.find("not valid JSON"), std::string::npos);
+  EXPECT_FALSE(parse_config(with("\"hold-reclaimed-time\": 0", "\"hold-reclaimed-time\": 1e999")).ok());
+}
+
 }  // namespace
 }  // namespace leasehold::server
