@@ -38,7 +38,8 @@ void check_policy(const lease::Policy& p) {
   check(p.min_valid_lifetime <= p.valid_lifetime && p.valid_lifetime <= p.max_valid_lifetime);
   for (const auto& s : p.subnets) {
     check(s.id >= 1);
-    for (const auto& pool : s.pools) {
+    for (const auto& def : s.pools) {
+      const net::Range& pool = def.range;
       check(pool.first.family() == s.prefix.family() && pool.last.family() == s.prefix.family());
       check(pool.first.value() <= pool.last.value());
       check(s.prefix.contains(pool.first) && s.prefix.contains(pool.last));
@@ -72,7 +73,7 @@ void check_effective_pools(const lease::Policy& p, net::Family f) {
     check(s->prefix.contains(r.first) && s->prefix.contains(r.last));
     bool in_configured = false;
     for (const auto& c : s->pools)
-      in_configured |= c.first.value() <= r.first.value() && r.last.value() <= c.last.value();
+      in_configured |= c.range.first.value() <= r.first.value() && r.last.value() <= c.range.last.value();
     check(in_configured);
     if (f == net::Family::v4 && s->prefix.length() < 31) {
       check(!r.contains(s->prefix.first()));

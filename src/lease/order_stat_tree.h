@@ -14,7 +14,6 @@
 #include <memory>
 #include <numeric>
 #include <optional>
-#include <ranges>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -134,10 +133,15 @@ class OrderStatTree {
     }
     const Leaf& leaf = *static_cast<const Leaf*>(node);
     prefetch(leaf.keys.data(), leaf.count);
-    const auto index = std::views::iota(0, leaf.count);
-    const auto below = [&](int j) { return leaf.keys[j] - static_cast<Key>(before + j) <= rank; };
-    const auto count = std::ranges::partition_point(index, below) - index.begin();
-    return rank + static_cast<Key>(before + count);
+    // Binary search for the first j whose key has more than `rank` absent keys below it.
+    // (Written out: clang 14 cannot use std::ranges over iota_view with libstdc++ 12.)
+    int lo = 0, hi = leaf.count;
+    while (lo < hi) {
+      int mid = lo + (hi - lo) / 2;
+      if (leaf.keys[mid] - static_cast<Key>(before + static_cast<std::uint64_t>(mid)) <= rank) lo = mid + 1;
+      else hi = mid;
+    }
+    return rank + static_cast<Key>(before + static_cast<std::uint64_t>(lo));
   }
 
   std::size_t count_less(Key key) const {  // present keys < key

@@ -47,6 +47,18 @@ CREATE TABLE lease6 (
   hostname TEXT,
   user_context TEXT
 ) WITHOUT ROWID;
+CREATE TABLE change_log (
+  seq INTEGER PRIMARY KEY,  -- revision: grows with every change, never reused
+  kind INTEGER NOT NULL,    -- 0 grant, 1 renew, 2 release, 3 expire, 4 remove
+  address BLOB NOT NULL,    -- 4 or 16 bytes, network byte order
+  public_key BLOB(32) NOT NULL,
+  subnet_id INTEGER NOT NULL,
+  cltt INTEGER NOT NULL,
+  valid_lifetime INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  hostname TEXT,
+  user_context TEXT
+);
 )";
 
 // read_row() depends on this column order.
@@ -168,8 +180,32 @@ void read_text(sqlite3_stmt* stmt, int col, std::string& out) {
              static_cast<std::size_t>(sqlite3_column_bytes(stmt, col)));
 }
 
-// Fills `r` from the current row. Reuses r's string capacity, so a scan allocates only
-// when a hostname or user_context is longer than any before it.
+// Fills r's fields other than the address from columns first..first+6 (key, subnet_id,
+// cltt, valid_lifetime, state, hostname, user_context). Reuses r's string capacity, so a
+// scan allocates only when a text is longer than any before it.
+bool read_fields(sqlite3_stmt* stmt, int first, LeaseRecord& r, std::string& problem) {
+  std::int64_t v = 0;
+  std::array<std::uint8_t, lease::PublicKey::kSize> key;
+  bool ok = read_blob(stmt, first, "public key", key.data(), key.size(), problem);
+  if (ok) r.key = lease::PublicKey(key);
+  ok = ok && read_int(stmt, first + 1, "subnet_id", 0, kMaxU32, v, problem);
+  if (ok) r.subnet_id = static_cast<std::uint32_t>(v);
+  ok = ok && read_int(stmt, first + 2, "cltt", std::numeric_limits<std::int64_t>::min(),
+                      std::numeric_limits<std::int64_t>::max(), r.cltt, problem);
+  ok = ok && read_int(stmt, first + 3, "valid_lifetime", 0, kMaxU32, v, problem);
+  if (ok) r.valid_lifetime = static_cast<std::uint32_t>(v);
+  ok = ok && read_int(stmt, first + 4, "state", 0, kMaxState, v, problem);
+  if (!ok) {
+    problem += " (address " + r.address.to_string() + ")";
+    return false;
+  }
+  r.state = static_cast<lease::LeaseState>(v);
+  read_text(stmt, first + 5, r.hostname);
+  read_text(stmt, first + 6, r.user_context);
+  return true;
+}
+
+// Fills `r` from the current row of a lease table (columns as kColumns).
 bool read_row(sqlite3_stmt* stmt, net::Family family, LeaseRecord& r, std::string& problem) {
   std::int64_t v = 0;
   if (family == net::Family::v4) {
@@ -180,24 +216,39 @@ bool read_row(sqlite3_stmt* stmt, net::Family family, LeaseRecord& r, std::strin
     if (!read_blob(stmt, 0, "address", bytes.data(), bytes.size(), problem)) return false;
     r.address = net::Address::v6_bytes(bytes);
   }
-  std::array<std::uint8_t, lease::PublicKey::kSize> key;
-  bool ok = read_blob(stmt, 1, "public key", key.data(), key.size(), problem);
-  if (ok) r.key = lease::PublicKey(key);
-  ok = ok && read_int(stmt, 2, "subnet_id", 0, kMaxU32, v, problem);
-  if (ok) r.subnet_id = static_cast<std::uint32_t>(v);
-  ok = ok && read_int(stmt, 3, "cltt", std::numeric_limits<std::int64_t>::min(),
-                      std::numeric_limits<std::int64_t>::max(), r.cltt, problem);
-  ok = ok && read_int(stmt, 4, "valid_lifetime", 0, kMaxU32, v, problem);
-  if (ok) r.valid_lifetime = static_cast<std::uint32_t>(v);
-  ok = ok && read_int(stmt, 5, "state", 0, kMaxState, v, problem);
-  if (!ok) {
-    problem += " (address " + r.address.to_string() + ")";
+  return read_fields(stmt, 1, r, problem);
+}
+
+// change_log columns, in the order read_log_row() expects.
+constexpr std::string_view kLogColumns =
+    "seq, kind, address, public_key, subnet_id, cltt, valid_lifetime, state, hostname, user_context";
+constexpr std::int64_t kMaxKind = static_cast<std::int64_t>(LeaseChange::Kind::remove);
+
+// Reads a change_log row into `seq` and `change`.
+bool read_log_row(sqlite3_stmt* stmt, std::int64_t& seq, LeaseChange& change, std::string& problem) {
+  std::int64_t kind = 0;
+  if (!read_int(stmt, 0, "seq", 1, std::numeric_limits<std::int64_t>::max(), seq, problem) ||
+      !read_int(stmt, 1, "kind", 0, kMaxKind, kind, problem))
+    return false;
+  change.kind = static_cast<LeaseChange::Kind>(kind);
+  const void* data = sqlite3_column_blob(stmt, 2);
+  int bytes = sqlite3_column_bytes(stmt, 2);
+  if (sqlite3_column_type(stmt, 2) != SQLITE_BLOB || data == nullptr || (bytes != 4 && bytes != 16)) {
+    problem = "address is not 4 or 16 bytes";
     return false;
   }
-  r.state = static_cast<lease::LeaseState>(v);
-  read_text(stmt, 6, r.hostname);
-  read_text(stmt, 7, r.user_context);
-  return true;
+  std::array<std::uint8_t, 16> a{};
+  std::memcpy(a.data(), data, static_cast<std::size_t>(bytes));
+  if (bytes == 4)
+    change.record.address = net::Address::v4(std::uint32_t{a[0]} << 24 | std::uint32_t{a[1]} << 16 |
+                                             std::uint32_t{a[2]} << 8 | a[3]);
+  else
+    change.record.address = net::Address::v6_bytes(a);
+  return read_fields(stmt, 3, change.record, problem);
+}
+
+std::pair<int, net::uint128> log_key(const net::Address& a) {
+  return {a.is_v4() ? 4 : 6, a.value()};
 }
 
 // Binds the address to parameter 1. `v6` holds the bytes until the statement is stepped.
@@ -234,8 +285,14 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   auto db = sqlite::open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
   if (!db) return db.error();
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, std::move(*db)));
+  store->options_ = options;
   Status status = store->configure(options);
   if (status) status = store->prepare_statements();
+  if (status) {
+    auto rows = query_int(store->db_.get(), "SELECT count(*) FROM change_log", "cannot count change_log");
+    if (rows) store->log_rows_ = static_cast<std::size_t>(*rows);
+    else status = rows.error();
+  }
   if (!status) return make_error(status.error().code, "lease database " + path + ": " + status.error().message);
   return store;
 }
@@ -281,6 +338,17 @@ Status SqliteStore::prepare_statements() {
   if (status) status = prepare(begin_read_, "BEGIN", "prepare begin");
   if (status) status = prepare(commit_, "COMMIT", "prepare commit");
   if (status) status = prepare(rollback_, "ROLLBACK", "prepare rollback");
+  const std::string log_columns(kLogColumns);
+  if (status)
+    status = prepare(log_append_,
+                     "INSERT INTO change_log (kind, address, public_key, subnet_id, cltt, valid_lifetime, state, "
+                     "hostname, user_context) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     "prepare change_log append");
+  if (status) status = prepare(log_scan_, "SELECT " + log_columns + " FROM change_log ORDER BY seq", "prepare change_log scan");
+  if (status)
+    status = prepare(log_head_, "SELECT " + log_columns + " FROM change_log ORDER BY seq LIMIT ?1",
+                     "prepare change_log head");
+  if (status) status = prepare(log_trim_, "DELETE FROM change_log WHERE seq <= ?1", "prepare change_log trim");
   v4_.name = "lease4";
   v6_.name = "lease6";
   for (Table* table : {&v4_, &v6_}) {
@@ -321,19 +389,128 @@ void SqliteStore::rollback() {
   (void)sqlite::run(rollback_.get(), "rollback");
 }
 
+SqliteStore::~SqliteStore() {
+  // A clean close leaves no log behind, so the next start reads only the tables.
+  (void)fold_all();
+}
+
 Status SqliteStore::apply(std::span<const LeaseChange> batch) {
   if (batch.empty()) return {};
   rollback();
   Status status = sqlite::run(begin_write_.get(), "apply: begin transaction");
   for (const auto& change : batch) {
     if (!status) break;
-    status = write(change);
+    status = append(change);
   }
   if (status) status = sqlite::run(commit_.get(), "apply: commit");
-  if (status) return status;
-  rollback();
-  // One code for every write failure: the caller can only report it and retry later.
-  return make_error(Errc::io, status.error().message);
+  if (!status) {
+    rollback();
+    // One code for every write failure: the caller can only report it and retry later.
+    return make_error(Errc::io, status.error().message);
+  }
+  log_rows_ += batch.size();
+  // Folding is housekeeping: the batch is already durable, so a failed fold (a full
+  // disk) only leaves the log longer until a later one succeeds.
+  if (log_rows_ > options_.fold_threshold && !fold(options_.fold_chunk)) rollback();
+  return {};
+}
+
+Status SqliteStore::append(const LeaseChange& change) {
+  const LeaseRecord& r = change.record;
+  sqlite3_stmt* stmt = log_append_.get();
+  sqlite::ResetOnExit reset(stmt);
+  std::array<std::uint8_t, 16> address = r.address.v6_bytes();
+  const std::uint8_t* bytes = address.data();
+  int size = 16;
+  if (r.address.is_v4()) {
+    std::uint32_t v = r.address.v4_value();
+    address = {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
+               static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
+    size = 4;
+  }
+  int rc = sqlite3_bind_int(stmt, 1, static_cast<int>(change.kind));
+  if (rc == SQLITE_OK) rc = sqlite3_bind_blob(stmt, 2, bytes, size, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_blob(stmt, 3, r.key.bytes().data(), static_cast<int>(lease::PublicKey::kSize), SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 4, r.subnet_id);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 5, r.cltt);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 6, r.valid_lifetime);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int(stmt, 7, static_cast<int>(r.state));
+  if (rc == SQLITE_OK) rc = bind_optional_text(stmt, 8, r.hostname);
+  if (rc == SQLITE_OK) rc = bind_optional_text(stmt, 9, r.user_context);
+  if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE) return {};
+  return sqlite::db_error(db_.get(), rc,
+                          std::string("apply: log ") + lease::change_kind_name(change.kind) + " " + r.address.to_string());
+}
+
+Status SqliteStore::fold(std::size_t max_entries) {
+  // Read the oldest entries, keep the newest per address, and write them in address
+  // order: neighbouring addresses share pages, so each page is written once per fold.
+  std::vector<std::pair<std::int64_t, LeaseChange>> entries;
+  {
+    sqlite3_stmt* stmt = log_head_.get();
+    sqlite::ResetOnExit reset(stmt);
+    sqlite3_bind_int64(stmt, 1, static_cast<std::int64_t>(max_entries));
+    int rc;
+    std::string problem;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      std::pair<std::int64_t, LeaseChange> e;
+      if (!read_log_row(stmt, e.first, e.second, problem))
+        return make_error(Errc::corruption, "change_log: " + problem);
+      entries.push_back(std::move(e));
+    }
+    if (rc != SQLITE_DONE) return sqlite::db_error(db_.get(), rc, "fold: read change_log");
+  }
+  if (entries.empty()) return {};
+  std::int64_t last_seq = entries.back().first;
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    return log_key(a.second.record.address) < log_key(b.second.record.address);
+  });
+  Status status = sqlite::run(begin_write_.get(), "fold: begin transaction");
+  for (std::size_t k = 0; status && k < entries.size(); ++k) {
+    bool newest = k + 1 == entries.size() ||
+                  log_key(entries[k + 1].second.record.address) != log_key(entries[k].second.record.address);
+    if (newest) status = write(entries[k].second);
+  }
+  if (status) {
+    sqlite3_stmt* trim = log_trim_.get();
+    sqlite3_bind_int64(trim, 1, last_seq);
+    status = sqlite::run(trim, "fold: trim change_log");
+  }
+  if (status) status = sqlite::run(commit_.get(), "fold: commit");
+  if (!status) {
+    rollback();
+    return status;
+  }
+  log_rows_ -= std::min(log_rows_, entries.size());
+  return {};
+}
+
+Status SqliteStore::fold_all() {
+  while (log_rows_ > 0) {
+    std::size_t before = log_rows_;
+    if (auto st = fold(options_.fold_chunk); !st) return st;
+    if (log_rows_ == before) break;  // counted rows that are not there: nothing to fold
+  }
+  return {};
+}
+
+Status SqliteStore::read_log(LogView& view) {
+  sqlite3_stmt* stmt = log_scan_.get();
+  sqlite::ResetOnExit reset(stmt);
+  std::int64_t seq = 0;
+  LeaseChange change{LeaseChange::Kind::grant, {}};
+  std::string problem;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    if (!read_log_row(stmt, seq, change, problem))
+      return make_error(Errc::corruption, "change_log row " + std::to_string(seq) + ": " + problem);
+    auto& slot = view[log_key(change.record.address)];
+    if (change.kind == LeaseChange::Kind::remove) slot.reset();
+    else slot = change.record;
+  }
+  if (rc != SQLITE_DONE) return sqlite::db_error(db_.get(), rc, "read change_log");
+  return {};
 }
 
 Status SqliteStore::write(const LeaseChange& change) {
@@ -365,17 +542,28 @@ Status SqliteStore::write(const LeaseChange& change) {
 
 Status SqliteStore::load(const std::function<void(const LeaseRecord&)>& visit) {
   rollback();  // in case a visitor threw out of an earlier load()
-  // One read transaction, so lease4 and lease6 come from the same snapshot.
+  // One read transaction, so the tables and the log come from the same snapshot.
   Status status = sqlite::run(begin_read_.get(), "load: begin transaction");
-  if (status) status = scan(v4_, net::Family::v4, visit);
-  if (status) status = scan(v6_, net::Family::v6, visit);
+  LogView view;
+  if (status) status = read_log(view);
+  if (status) status = scan(v4_, net::Family::v4, view, visit);
+  if (status) status = scan(v6_, net::Family::v6, view, visit);
   if (status) status = sqlite::run(commit_.get(), "load: end transaction");
   if (!status) rollback();
   return status;
 }
 
-Status SqliteStore::scan(Table& table, net::Family family,
+// Visits the table's rows merged with the log's entries of that family, in address order;
+// where both have an address the log's newer state wins (and a logged removal hides it).
+Status SqliteStore::scan(Table& table, net::Family family, const LogView& view,
                          const std::function<void(const LeaseRecord&)>& visit) {
+  int fam = family == net::Family::v4 ? 4 : 6;
+  auto it = view.lower_bound({fam, 0});
+  auto end = view.lower_bound({fam + 1, 0});
+  auto emit_logged_below = [&](std::optional<net::uint128> limit) {
+    for (; it != end && (!limit || it->first.second < *limit); ++it)
+      if (it->second) visit(*it->second);
+  };
   sqlite3_stmt* stmt = table.scan.get();
   sqlite::ResetOnExit reset(stmt);
   LeaseRecord record;
@@ -387,9 +575,17 @@ Status SqliteStore::scan(Table& table, net::Family family,
     if (!read_row(stmt, family, record, problem))
       return make_error(Errc::corruption,
                         std::string(table.name) + " row " + std::to_string(row) + ": " + problem);
+    net::uint128 a = record.address.value();
+    emit_logged_below(a);
+    if (it != end && it->first.second == a) {
+      if (it->second) visit(*it->second);
+      ++it;
+      continue;
+    }
     visit(record);
   }
   if (rc != SQLITE_DONE) return sqlite::db_error(db_.get(), rc, std::string("load: read ") + table.name);
+  emit_logged_below(std::nullopt);
   return {};
 }
 
@@ -409,26 +605,56 @@ Status SqliteStore::select_into(Table& table, sqlite3_stmt* stmt, net::Family fa
 }
 
 Result<std::vector<LeaseRecord>> SqliteStore::get_by_key(const lease::PublicKey& key) {
+  rollback();
+  Status status = sqlite::run(begin_read_.get(), "get_by_key: begin transaction");
+  LogView view;
+  if (status) status = read_log(view);
   std::vector<LeaseRecord> found;
   for (net::Family family : {net::Family::v4, net::Family::v6}) {
+    if (!status) break;
     Table& table = table_for(family);
     sqlite3_stmt* stmt = table.by_key.get();
     int rc = sqlite3_bind_blob(stmt, 1, key.bytes().data(), static_cast<int>(lease::PublicKey::kSize),
                                SQLITE_STATIC);
-    if (rc != SQLITE_OK) return sqlite::db_error(db_.get(), rc, "get_by_key: bind");
-    if (auto s = select_into(table, stmt, family, "get_by_key", found); !s) return s.error();
+    if (rc != SQLITE_OK) status = sqlite::db_error(db_.get(), rc, "get_by_key: bind");
+    std::vector<LeaseRecord> rows;
+    if (status) status = select_into(table, stmt, family, "get_by_key", rows);
+    for (auto& r : rows)
+      if (!view.count(log_key(r.address))) found.push_back(std::move(r));
   }
+  for (const auto& [address, record] : view)
+    if (record && record->key == key) found.push_back(*record);
+  if (status) status = sqlite::run(commit_.get(), "get_by_key: end transaction");
+  if (!status) {
+    rollback();
+    return status.error();
+  }
+  std::stable_sort(found.begin(), found.end(),
+                   [](const LeaseRecord& a, const LeaseRecord& b) { return log_key(a.address) < log_key(b.address); });
   return found;
 }
 
 Result<std::optional<LeaseRecord>> SqliteStore::get(const net::Address& address) {
-  Table& table = table_for(address.family());
-  sqlite3_stmt* stmt = table.get.get();
-  std::array<std::uint8_t, 16> v6{};
-  int rc = bind_address(stmt, address, v6);
-  if (rc != SQLITE_OK) return sqlite::db_error(db_.get(), rc, "get: bind");
+  rollback();
+  Status status = sqlite::run(begin_read_.get(), "get: begin transaction");
+  LogView view;
+  if (status) status = read_log(view);
   std::vector<LeaseRecord> found;
-  if (auto s = select_into(table, stmt, address.family(), "get", found); !s) return s.error();
+  auto logged = view.find(log_key(address));
+  if (status && logged == view.end()) {
+    Table& table = table_for(address.family());
+    sqlite3_stmt* stmt = table.get.get();
+    std::array<std::uint8_t, 16> v6{};
+    int rc = bind_address(stmt, address, v6);
+    if (rc != SQLITE_OK) status = sqlite::db_error(db_.get(), rc, "get: bind");
+    if (status) status = select_into(table, stmt, address.family(), "get", found);
+  }
+  if (status) status = sqlite::run(commit_.get(), "get: end transaction");
+  if (!status) {
+    rollback();
+    return status.error();
+  }
+  if (logged != view.end()) return logged->second;
   if (found.empty()) return std::optional<LeaseRecord>();
   return std::optional<LeaseRecord>(std::move(found.front()));
 }

@@ -1,10 +1,18 @@
 // SqliteStore: the LeaseStore backend on one SQLite file. WAL with synchronous=FULL, so a
 // batch is on disk when apply() returns OK. Owns the connection, the schema and its version
 // check; knows nothing of pools or the engine. One thread at a time, like every LeaseStore.
+//
+// Writes go to an append-only change_log (rowid = revision), so a commit fills a few
+// sequential pages instead of dirtying one random page per address. Folding moves the
+// oldest log entries into the lease4/lease6 tables (keyed by address) in address order,
+// a chunk at a time after a commit and completely when the store closes. Reads merge the
+// tables with the log, newest entry winning.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "store/lease_store.h"
@@ -17,6 +25,9 @@ struct SqliteOptions {
   // Caps the database at this many pages; 0 keeps SQLite's limit. Past it, apply() fails
   // as on a full disk, which is how tests reach that path without a small filesystem.
   std::uint32_t max_page_count = 0;
+  // Fold when the change log holds more than this many entries, this many at a time.
+  std::size_t fold_threshold = 20000;
+  std::size_t fold_chunk = 8192;
 };
 
 class SqliteStore final : public LeaseStore {
@@ -27,6 +38,11 @@ class SqliteStore final : public LeaseStore {
   // SQLite, not leasehold's, or from a newer schema; every error names the path.
   static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
                                                    const SqliteOptions& options = {});
+  ~SqliteStore() override;
+
+  // Folds the whole change log into the lease tables. Done on close; public for tests.
+  Status fold_all();
+  std::size_t change_log_size() const { return log_rows_; }
 
   Status apply(std::span<const lease::LeaseChange> batch) override;
   // Reads both tables from one snapshot.
@@ -43,11 +59,17 @@ class SqliteStore final : public LeaseStore {
     sqlite::Stmt update, upsert, remove, get, by_key, scan;
   };
 
+  // Latest logged state per (family, address); nullopt means removed.
+  using LogView = std::map<std::pair<int, net::uint128>, std::optional<lease::LeaseRecord>>;
+
   SqliteStore(std::string path, sqlite::Db db) : path_(std::move(path)), db_(std::move(db)) {}
+  Status append(const lease::LeaseChange& change);
+  Status fold(std::size_t max_entries);
+  Status read_log(LogView& view);
   Status configure(const SqliteOptions& options);
   Status prepare_statements();
   Status write(const lease::LeaseChange& change);
-  Status scan(Table& table, net::Family family,
+  Status scan(Table& table, net::Family family, const LogView& view,
               const std::function<void(const lease::LeaseRecord&)>& visit);
   Status select_into(Table& table, sqlite3_stmt* stmt, net::Family family, const char* what,
                      std::vector<lease::LeaseRecord>& out);
@@ -57,7 +79,10 @@ class SqliteStore final : public LeaseStore {
   std::string path_;
   sqlite::Db db_;  // declared first so it is closed after the statements are finalized
   sqlite::Stmt begin_write_, begin_read_, commit_, rollback_;
+  sqlite::Stmt log_append_, log_scan_, log_head_, log_trim_, log_count_;
   Table v4_, v6_;
+  SqliteOptions options_;
+  std::size_t log_rows_ = 0;
 };
 
 }  // namespace leasehold::store

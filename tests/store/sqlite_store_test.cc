@@ -234,6 +234,7 @@ TEST(SqliteStore, ShortKeyIsCorruption) {
   auto store = open_ok(path);
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(store->apply(grants(1, 3, /*v6=*/true)).ok());
+  ASSERT_TRUE(store->fold_all().ok());  // into lease6, where the corruption is planted
   RawDb(path).exec("UPDATE lease6 SET public_key = zeroblob(31) WHERE address = (SELECT max(address) FROM lease6)");
 
   std::size_t visited = 0;
@@ -279,6 +280,7 @@ TEST(SqliteStore, BadValuesAreCorruption) {
     auto v6 = grants(1, 3, /*v6=*/true);
     batch.insert(batch.end(), v6.begin(), v6.end());
     ASSERT_TRUE(store->apply(batch).ok());
+    ASSERT_TRUE(store->fold_all().ok());
     RawDb(path).exec(c.sql);
     auto status = store->load([](const LeaseRecord&) {});
     ASSERT_FALSE(status.ok()) << c.sql;
@@ -299,7 +301,7 @@ TEST(SqliteStore, FullDatabaseFailsTheWholeBatchAndRecovers) {
   auto status = store->apply(grants(100, 1000, false, 40));
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().code, Errc::io);
-  EXPECT_THAT(status.error().message, HasSubstr("apply: grant 10.0."));
+  EXPECT_THAT(status.error().message, HasSubstr("apply: log grant 10.0."));
   EXPECT_THAT(status.error().message, HasSubstr("database or disk is full"));
   EXPECT_EQ(load_all(*store).size(), 10u);
 
