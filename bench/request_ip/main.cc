@@ -50,7 +50,7 @@ struct Options {
   std::string bare = BARE_RESPONDER_PATH;
   double duration_seconds = 5;
   double warmup_seconds = 1;
-  int connections = 64;
+  std::vector<int> connections = {64, 256};  // one sweep per count, each on a fresh store
   std::uint64_t peers = 200'000;
   std::uint64_t leases = 1'000'000;
   bool skip_1m = false;
@@ -193,6 +193,7 @@ Row measure(const std::string& name, RunningServer& server, PeerCursor& peers, c
 
 // Bare responder, then leasehold new leases and renewals. Appends one row per phase.
 void run_load_phases(const Options& o, const WorkDir& work, const PhaseOptions& po, std::vector<Row>& rows) {
+  const std::string tag = "leasehold-" + std::to_string(po.connections);
   {
     auto bare = start_bare(o, work);
     if (!bare) rows.push_back({"bare responder (limit)", std::nullopt, bare.error().message});
@@ -208,7 +209,7 @@ void run_load_phases(const Options& o, const WorkDir& work, const PhaseOptions& 
   }
   std::fprintf(stderr, "starting leasehold-server with %llu peers\n",
                static_cast<unsigned long long>(o.peers + 1));
-  auto server = start_leasehold(o, work, "leasehold", work.file("leases.db"), o.peers + 1);
+  auto server = start_leasehold(o, work, tag, work.file(tag + ".db"), o.peers + 1);
   if (!server) {
     rows.push_back({"leasehold new leases", std::nullopt, server.error().message});
     rows.push_back({"leasehold renewals", std::nullopt, server.error().message});
@@ -281,15 +282,16 @@ MillionResult run_million(const Options& o, const WorkDir& work) {
 const char* verdict(bool met) { return met ? "met" : "MISSED"; }
 
 // Prints the table; returns false if a phase failed or had no successful request.
-bool print_report(const Options& o, const std::string& load_average, const std::vector<Row>& rows,
-                  const std::optional<MillionResult>& million) {
+struct Sweep {
+  int connections;
+  std::vector<Row> rows;
+};
+
+// Prints one sweep's phases and ratios; returns false if a phase failed.
+bool print_sweep(const Sweep& sweep) {
   bool ok = true;
-  long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
-  std::printf("\nrequest_ip benchmark (%d connections, %g s per phase after %g s warm-up, %ld cores, "
-              "load average %s at start)\n",
-              o.connections, o.duration_seconds, o.warmup_seconds, cores, load_average.c_str());
-  std::printf("%-24s %8s %8s %8s %8s %12s %7s\n", "phase", "req/s", "p50 ms", "p99 ms", "max ms",
-              "cpu µs/req", "errors");
+  const std::vector<Row>& rows = sweep.rows;
+  std::printf("-- %d concurrent connections\n", sweep.connections);
   for (const Row& row : rows) {
     if (!row.result) {
       std::printf("%-24s not run: %s\n", row.name.c_str(), row.problem.c_str());
@@ -322,6 +324,27 @@ bool print_report(const Options& o, const std::string& load_average, const std::
     std::printf("%-24s %8.2f   (cpu ratio %.2f; no target)\n", "ratio renewals/limit",
                 renew->requests_per_second / bare->requests_per_second,
                 renew->server_cpu_us_per_request / bare->server_cpu_us_per_request);
+  for (const Row& row : rows) {
+    if (!row.result) continue;
+    if (!row.result->first_error.empty())
+      std::printf("note: %s: first error: %s\n", row.name.c_str(), row.result->first_error.c_str());
+    if (row.result->exhausted_in_warmup)
+      std::printf("note: %s: ran out of peers during the warm-up; raise --peers\n", row.name.c_str());
+    else if (row.result->peers_exhausted)
+      std::printf("note: %s: ran out of peers after %.1f s; raise --peers\n", row.name.c_str(), row.result->seconds);
+  }
+  return ok;
+}
+
+bool print_report(const Options& o, const std::string& load_average, const std::vector<Sweep>& sweeps,
+                  const std::optional<MillionResult>& million) {
+  bool ok = true;
+  long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+  std::printf("\nrequest_ip benchmark (%g s per phase after %g s warm-up, %ld cores, load average %s at start)\n",
+              o.duration_seconds, o.warmup_seconds, cores, load_average.c_str());
+  std::printf("%-24s %8s %8s %8s %8s %12s %7s\n", "phase", "req/s", "p50 ms", "p99 ms", "max ms",
+              "cpu µs/req", "errors");
+  for (const Sweep& sweep : sweeps) ok = print_sweep(sweep) && ok;
 
   if (million && million->ran) {
     double leases = static_cast<double>(o.leases);
@@ -343,17 +366,6 @@ bool print_report(const Options& o, const std::string& load_average, const std::
     std::printf("1M leases: skipped (%s)\n", o.bare_only ? "--bare-only" : "--skip-1m");
   }
   std::printf("allocation latency at 99.9%% pool use: see bench_allocator (bench/allocator)\n");
-
-  for (const Row& row : rows) {
-    if (!row.result) continue;
-    if (!row.result->first_error.empty())
-      std::printf("note: %s: first error: %s\n", row.name.c_str(), row.result->first_error.c_str());
-    if (row.result->exhausted_in_warmup)
-      std::printf("note: %s: ran out of peers during the warm-up; raise --peers\n", row.name.c_str());
-    else if (row.result->peers_exhausted)
-      std::printf("note: %s: ran out of peers after %.1f s of %g; raise --peers\n", row.name.c_str(),
-                  row.result->seconds, o.duration_seconds);
-  }
   return ok;
 }
 
@@ -374,21 +386,25 @@ int run(const Options& o) {
   if (o.keep) std::fprintf(stderr, "work directory: %s\n", work->path().c_str());
 
   PhaseOptions po;
-  po.connections = o.connections;
   po.warmup = std::chrono::duration_cast<std::chrono::nanoseconds>(Seconds(o.warmup_seconds));
   po.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(Seconds(o.duration_seconds));
 
   // Other work on the machine moves every figure; the ratios are taken within one run.
   std::string load_average = first_word(read_text("/proc/loadavg"));
-  std::vector<Row> rows;
-  run_load_phases(o, *work, po, rows);
+  std::vector<Sweep> sweeps;
+  for (int n : o.connections) {
+    if (g_stop) break;
+    po.connections = n;
+    sweeps.push_back(Sweep{n, {}});
+    run_load_phases(o, *work, po, sweeps.back().rows);
+  }
   std::optional<MillionResult> million;
   if (!o.skip_1m && !o.bare_only && !g_stop) million = run_million(o, *work);
   if (g_stop) {
     std::fprintf(stderr, "bench_request_ip: interrupted\n");
     return 130;
   }
-  return print_report(o, load_average, rows, million) ? 0 : 1;
+  return print_report(o, load_average, sweeps, million) ? 0 : 1;
 }
 
 }  // namespace
@@ -403,8 +419,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
   app.add_option("--warmup", o.warmup_seconds, "unmeasured seconds before each phase")
       ->capture_default_str()->check(CLI::Range(0.0, 600.0));
-  app.add_option("--connections", o.connections, "concurrent connections")
-      ->capture_default_str()->check(CLI::Range(1, 4096));  // the server config allows 4096
+  app.add_option("--connections", o.connections, "concurrent connections; several (64,256) run one sweep each")
+      ->capture_default_str()->delimiter(',')->check(CLI::Range(1, 4096));  // the server config allows 4096
   app.add_option("--peers", o.peers, "peers in the server config; each new lease uses one")
       ->capture_default_str()->check(CLI::Range(std::uint64_t{1}, leasehold::bench::kMaxPeers - 1));
   app.add_option("--leases", o.leases, "peers (one IPv4 + one IPv6 lease each) for the restart and RSS test")

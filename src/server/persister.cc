@@ -58,16 +58,30 @@ void Persister::settle(std::uint64_t upto, bool ok) {
   }
 }
 
+// Store housekeeping waits for this much quiet, so it never competes with a burst.
+constexpr auto kIdleBeforeTidy = std::chrono::milliseconds(200);
+
 void Persister::run() {
   std::vector<lease::LeaseChange> batch, retry;
   auto backoff = std::chrono::milliseconds(0);
+  bool tidy_left = true;
   for (;;) {
     std::uint64_t upto;
     {
       std::unique_lock lock(mutex_);
       if (backoff.count() > 0)
         wake_.wait_for(lock, backoff, [&] { return stopping_; });
-      wake_.wait(lock, [&] { return stopping_ || !pending_.empty() || !retry.empty(); });
+      auto has_work = [&] { return stopping_ || !pending_.empty() || !retry.empty(); };
+      // Idle: tidy the store a chunk at a time, looking for new work between chunks.
+      while (tidy_left && !wake_.wait_for(lock, kIdleBeforeTidy, has_work)) {
+        lock.unlock();
+        auto more = store_.tidy();
+        lock.lock();
+        tidy_left = more.ok() && *more;
+        if (!more.ok()) spdlog::warn("lease store housekeeping failed: {}", more.error().message);
+      }
+      wake_.wait(lock, has_work);
+      tidy_left = true;
       if (pending_.empty() && retry.empty()) return;  // stopping, nothing left
       if (stopping_ && pending_.empty() && backoff.count() > 0) {
         spdlog::error("lease store: giving up on {} unwritten changes at shutdown", retry.size());

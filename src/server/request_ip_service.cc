@@ -21,8 +21,9 @@ using asio::ip::tcp;
 using boost::system::error_code;
 
 struct RequestIpService::Connection {
-  explicit Connection(tcp::socket s) : socket(std::move(s)), deadline(socket.get_executor()) {}
+  Connection(tcp::socket s, tcp::endpoint r) : socket(std::move(s)), remote(r), deadline(socket.get_executor()) {}
   tcp::socket socket;
+  tcp::endpoint remote;
   asio::steady_timer deadline;
   bool timed_out = false;
 };
@@ -136,7 +137,8 @@ asio::awaitable<void> RequestIpService::accept_loop(tcp::acceptor& acceptor) {
   asio::steady_timer pause(io_);
   while (accepting_) {
     error_code ec;
-    tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    tcp::endpoint remote;  // filled by accept itself: no getpeername() per connection
+    tcp::socket socket = co_await acceptor.async_accept(remote, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !accepting_) break;
     if (ec) {
       // Out of descriptors or similar: do not spin; try again shortly.
@@ -152,7 +154,7 @@ asio::awaitable<void> RequestIpService::accept_loop(tcp::acceptor& acceptor) {
       socket.close(ec);
       continue;
     }
-    auto conn = std::make_shared<Connection>(std::move(socket));
+    auto conn = std::make_shared<Connection>(std::move(socket), remote);
     if (connections_.size() > 2 * active_ + 64)  // drop expired weak pointers now and then
       std::erase_if(connections_, [](const auto& w) { return w.expired(); });
     connections_.push_back(conn);
@@ -184,8 +186,7 @@ void RequestIpService::arm_deadline(const std::shared_ptr<Connection>& conn) {
 
 asio::awaitable<void> RequestIpService::serve(std::shared_ptr<Connection> conn) {
   error_code ec;
-  auto remote = conn->socket.remote_endpoint(ec);
-  if (ec) co_return;
+  const tcp::endpoint& remote = conn->remote;
   net::Address source = to_address(remote.address());
   if (config_.require_source_port != 0 && remote.port() != config_.require_source_port) {
     stats_.refused_source_port++;
@@ -199,13 +200,13 @@ asio::awaitable<void> RequestIpService::serve(std::shared_ptr<Connection> conn) 
     spdlog::warn("request_ip: refused {}: not a known peer", source.to_string());
     co_return;
   }
-  conn->socket.set_option(tcp::no_delay(true), ec);
 
   std::string buffer;
   std::array<char, 4096> chunk;
   // One deadline per message, not per read: a client trickling bytes cannot hold a
   // connection longer than idle-timeout per request.
   bool deadline_armed = false;
+  int requests_here = 0;
   for (;;) {
     wgdyn::FrameResult frame = wgdyn::find_message(buffer);
     if (frame.is_error()) {
@@ -216,6 +217,9 @@ asio::awaitable<void> RequestIpService::serve(std::shared_ptr<Connection> conn) 
     if (frame.is_complete()) {
       conn->deadline.cancel();
       deadline_armed = false;
+      // A client that sends more than one request may pipeline them: from the second on,
+      // answers must not wait for Nagle. (The usual single request needs no extra syscall.)
+      if (++requests_here == 2) conn->socket.set_option(tcp::no_delay(true), ec);
       ++in_flight_;
       bool keep_open = co_await answer(*conn, *key, std::string_view(buffer).substr(0, frame.length));
       --in_flight_;

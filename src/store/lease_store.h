@@ -38,6 +38,10 @@ class LeaseStore {
   // The row for one address, if any.
   virtual Result<std::optional<lease::LeaseRecord>> get(const net::Address& address) = 0;
 
+  // Does one bounded piece of housekeeping (folding a log, say) and returns true if more
+  // is left. The store thread calls it only when no batch is waiting.
+  virtual Result<bool> tidy() { return false; }
+
   // Human-readable backend description for logs ("sqlite /var/lib/leasehold/leases.db").
   virtual std::string describe() const = 0;
 };

@@ -411,8 +411,14 @@ Status SqliteStore::apply(std::span<const LeaseChange> batch) {
   log_rows_ += batch.size();
   // Folding is housekeeping: the batch is already durable, so a failed fold (a full
   // disk) only leaves the log longer until a later one succeeds.
-  if (log_rows_ > options_.fold_threshold && !fold(options_.fold_chunk)) rollback();
+  if (log_rows_ > options_.max_log_entries && !fold(options_.fold_chunk)) rollback();
   return {};
+}
+
+Result<bool> SqliteStore::tidy() {
+  if (log_rows_ == 0) return false;
+  if (auto st = fold(options_.fold_chunk); !st) return st.error();
+  return log_rows_ > 0;
 }
 
 Status SqliteStore::append(const LeaseChange& change) {

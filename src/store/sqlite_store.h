@@ -5,8 +5,9 @@
 // Writes go to an append-only change_log (rowid = revision), so a commit fills a few
 // sequential pages instead of dirtying one random page per address. Folding moves the
 // oldest log entries into the lease4/lease6 tables (keyed by address) in address order,
-// a chunk at a time after a commit and completely when the store closes. Reads merge the
-// tables with the log, newest entry winning.
+// a chunk at a time: in tidy() when the server is idle, inside apply() only once the log
+// passes max_log_entries, and completely when the store closes. Reads merge the tables
+// with the log, newest entry winning.
 #pragma once
 
 #include <cstdint>
@@ -25,9 +26,10 @@ struct SqliteOptions {
   // Caps the database at this many pages; 0 keeps SQLite's limit. Past it, apply() fails
   // as on a full disk, which is how tests reach that path without a small filesystem.
   std::uint32_t max_page_count = 0;
-  // Fold when the change log holds more than this many entries, this many at a time.
-  std::size_t fold_threshold = 20000;
-  std::size_t fold_chunk = 8192;
+  // apply() folds a chunk itself once the log holds more than this many entries (under
+  // endless full load there is no idle time to do it in); folds take this many at a time.
+  std::size_t max_log_entries = 500000;
+  std::size_t fold_chunk = 4096;
 };
 
 class SqliteStore final : public LeaseStore {
@@ -45,6 +47,7 @@ class SqliteStore final : public LeaseStore {
   std::size_t change_log_size() const { return log_rows_; }
 
   Status apply(std::span<const lease::LeaseChange> batch) override;
+  Result<bool> tidy() override;
   // Reads both tables from one snapshot.
   // REQUIRES: `visit` does not call back into this store.
   Status load(const std::function<void(const lease::LeaseRecord&)>& visit) override;

@@ -124,7 +124,7 @@ struct SqliteFoldingBackend : SqliteBackend {
   static constexpr const char* kName = "sqlite_folding";
   static Result<std::unique_ptr<LeaseStore>> open(const TempDir& dir) {
     SqliteOptions options;
-    options.fold_threshold = 0;
+    options.max_log_entries = 0;
     options.fold_chunk = 3;
     auto store = SqliteStore::open(file(dir), options);
     if (!store) return store.error();
