@@ -68,13 +68,18 @@ ask "peer 2 hints peer 1's address: not granted, a random one instead" 127.1.0.2
 echo "== a stranger (127.1.0.99) is refused"
 "$request" --server "127.0.0.1:$port" --source 127.1.0.99 2>&1 | sed 's/^/   /' || true
 
-echo "== the lease table in SQLite"
+echo "== the change log in SQLite: every change, in order, durable before its answer"
+sqlite3 -header -column "$work/leases.db" \
+  "SELECT seq, CASE kind WHEN 0 THEN 'grant' WHEN 1 THEN 'renew' WHEN 2 THEN 'release' WHEN 3 THEN 'expire' ELSE 'remove' END AS change,
+          hex(address) AS address, valid_lifetime FROM change_log ORDER BY seq" | sed 's/^/   /'
+
+echo "== stop the server (SIGTERM): the log is folded into the lease tables"
+kill -TERM "$pid"; wait "$pid" || true; pid=""
 sqlite3 -header -column "$work/leases.db" \
   "SELECT (address>>24)||'.'||((address>>16)&255)||'.'||((address>>8)&255)||'.'||(address&255) AS ipv4,
           subnet_id, cltt, valid_lifetime, state FROM lease4 ORDER BY address" | sed 's/^/   /'
 
-echo "== restart the server: leases come back from the store"
-kill -TERM "$pid"; wait "$pid" || true; pid=""
+echo "== start it again: leases come back from the store"
 start_server
 ask "peer 1 renews after the restart" 127.1.0.1 --ipv4 "$v4" --ipv6 "$v6"
 echo "== server log"
