@@ -29,7 +29,7 @@ namespace leasehold::lease {
 // descending loads fill nodes completely. Erase merges or evens out small nodes, so memory
 // stays proportional to size(). kNodeBytes sets the node size; tests shrink it to get deep
 // trees from few keys.
-template <class Key, std::size_t kNodeBytes = 2048>
+template <class Key, std::size_t kNodeBytes = 1024>
 class OrderStatTree {
   static_assert(std::is_same_v<Key, std::uint32_t> || std::is_same_v<Key, std::uint64_t> ||
                     std::is_same_v<Key, net::uint128>,

@@ -9,6 +9,10 @@
 #include <boost/asio/write.hpp>
 #include <net/if.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
 
 #include "wgdyn/frame.h"
 #include "wgdyn/request.h"
@@ -20,11 +24,15 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
 
+using SteadyTime = std::chrono::steady_clock::time_point;
+
 struct RequestIpService::Connection {
-  Connection(tcp::socket s, tcp::endpoint r) : socket(std::move(s)), remote(r), deadline(socket.get_executor()) {}
+  Connection(tcp::socket s, tcp::endpoint r) : socket(std::move(s)), remote(r) {}
   tcp::socket socket;
   tcp::endpoint remote;
-  asio::steady_timer deadline;
+  // Closed by sweep_idle() once this passes: set while reading a request or writing an
+  // answer, lifted (max) while the server itself is busy with the request.
+  SteadyTime deadline = SteadyTime::max();
   bool timed_out = false;
 };
 
@@ -94,6 +102,8 @@ Status RequestIpService::start(const RequestIpConfig& config, std::shared_ptr<co
   }
   acceptors_ = std::move(bound);
   accepting_ = true;
+  sweeper_ = std::make_unique<asio::steady_timer>(io_);
+  sweep_idle();
   for (auto& a : acceptors_) {
     spdlog::info("request_ip: listening on {}", a->local_endpoint().address().to_string() + ":" +
                                                     std::to_string(a->local_endpoint().port()));
@@ -128,9 +138,9 @@ void RequestIpService::close_all() {
     if (auto conn = weak.lock()) {
       error_code ec;
       conn->socket.close(ec);
-      conn->deadline.cancel();
     }
   connections_.clear();
+  if (sweeper_) sweeper_->cancel();
 }
 
 asio::awaitable<void> RequestIpService::accept_loop(tcp::acceptor& acceptor) {
@@ -155,8 +165,6 @@ asio::awaitable<void> RequestIpService::accept_loop(tcp::acceptor& acceptor) {
       continue;
     }
     auto conn = std::make_shared<Connection>(std::move(socket), remote);
-    if (connections_.size() > 2 * active_ + 64)  // drop expired weak pointers now and then
-      std::erase_if(connections_, [](const auto& w) { return w.expired(); });
     connections_.push_back(conn);
     ++active_;
     asio::co_spawn(io_, serve(std::move(conn)), [this](std::exception_ptr e) {
@@ -172,15 +180,21 @@ asio::awaitable<void> RequestIpService::accept_loop(tcp::acceptor& acceptor) {
   }
 }
 
-void RequestIpService::arm_deadline(const std::shared_ptr<Connection>& conn) {
-  conn->deadline.expires_after(std::chrono::seconds(config_.idle_timeout_seconds));
-  conn->deadline.async_wait([weak = std::weak_ptr<Connection>(conn)](error_code ec) {
-    if (ec) return;  // cancelled or re-armed
-    if (auto c = weak.lock()) {
-      c->timed_out = true;
+void RequestIpService::sweep_idle() {
+  auto now = std::chrono::steady_clock::now();
+  for (auto& weak : connections_)
+    if (auto conn = weak.lock(); conn && conn->deadline <= now && conn->socket.is_open()) {
+      conn->timed_out = true;
       error_code ignored;
-      c->socket.close(ignored);
+      conn->socket.close(ignored);  // the connection's pending read or write ends with an error
     }
+  std::erase_if(connections_, [](const auto& w) { return w.expired(); });
+  // A quarter of the timeout, between 250 ms and 1 s: deadlines hold to within that.
+  auto period = std::clamp(std::chrono::milliseconds(config_.idle_timeout_seconds * 250), std::chrono::milliseconds(250),
+                           std::chrono::milliseconds(1000));
+  sweeper_->expires_after(period);
+  sweeper_->async_wait([this](error_code ec) {
+    if (!ec && accepting_) sweep_idle();
   });
 }
 
@@ -215,7 +229,7 @@ asio::awaitable<void> RequestIpService::serve(std::shared_ptr<Connection> conn) 
       break;
     }
     if (frame.is_complete()) {
-      conn->deadline.cancel();
+      conn->deadline = SteadyTime::max();
       deadline_armed = false;
       // A client that sends more than one request may pipeline them: from the second on,
       // answers must not wait for Nagle. (The usual single request needs no extra syscall.)
@@ -228,7 +242,7 @@ asio::awaitable<void> RequestIpService::serve(std::shared_ptr<Connection> conn) 
       continue;
     }
     if (!deadline_armed) {
-      arm_deadline(conn);
+      conn->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config_.idle_timeout_seconds);
       deadline_armed = true;
     }
     std::size_t n = co_await conn->socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
@@ -242,7 +256,6 @@ asio::awaitable<void> RequestIpService::serve(std::shared_ptr<Connection> conn) 
     }
     buffer.append(chunk.data(), n);
   }
-  conn->deadline.cancel();
   conn->socket.close(ec);
 }
 
@@ -287,18 +300,18 @@ asio::awaitable<bool> RequestIpService::answer(Connection& conn, const lease::Pu
 }
 
 asio::awaitable<bool> RequestIpService::send(Connection& conn, const std::string& bytes) {
+  // Answers are small and the socket's buffer is nearly always free: try one plain
+  // non-blocking send first, and go through the event loop only for what is left.
+  ssize_t sent = ::send(conn.socket.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (sent == static_cast<ssize_t>(bytes.size())) co_return true;
+  if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) co_return false;
+  std::size_t done = sent > 0 ? static_cast<std::size_t>(sent) : 0;
   // A client that does not read its answer is cut off at the idle deadline.
+  conn.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config_.idle_timeout_seconds);
   error_code ec;
-  conn.deadline.expires_after(std::chrono::seconds(config_.idle_timeout_seconds));
-  conn.deadline.async_wait([&conn](error_code e) {
-    if (!e) {
-      conn.timed_out = true;
-      error_code ignored;
-      conn.socket.close(ignored);
-    }
-  });
-  co_await asio::async_write(conn.socket, asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
-  conn.deadline.cancel();
+  co_await asio::async_write(conn.socket, asio::buffer(bytes.data() + done, bytes.size() - done),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  conn.deadline = SteadyTime::max();
   co_return !ec;
 }
 

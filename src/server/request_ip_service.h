@@ -1,7 +1,8 @@
 // RequestIpService: the request_ip TCP listeners and their connections. Each connection is
 // one coroutine: frame, parse, ask the engine, wait until the change is durable, answer.
 // Enforces the source-port rule, the peer directory, the idle deadline and the connection
-// cap. Runs on the event-loop thread, as does everything it touches.
+// cap. Runs on the event-loop thread, as does everything it touches. Deadlines are a time
+// stamp per connection checked by one sweeping timer, so a request costs no timer work.
 #pragma once
 
 #include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
@@ -9,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <functional>
@@ -61,7 +63,7 @@ class RequestIpService {
   boost::asio::awaitable<void> serve(std::shared_ptr<Connection> conn);
   boost::asio::awaitable<bool> answer(Connection& conn, const lease::PublicKey& key, std::string_view message);
   boost::asio::awaitable<bool> send(Connection& conn, const std::string& bytes);
-  void arm_deadline(const std::shared_ptr<Connection>& conn);
+  void sweep_idle();
 
   boost::asio::io_context& io_;
   lease::Engine& engine_;
@@ -71,6 +73,7 @@ class RequestIpService {
   std::shared_ptr<const lease::PeerDirectory> peers_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::weak_ptr<Connection>> connections_;
+  std::unique_ptr<boost::asio::steady_timer> sweeper_;
   std::size_t active_ = 0;
   std::size_t in_flight_ = 0;
   bool accepting_ = false;
