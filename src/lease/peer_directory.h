@@ -3,8 +3,8 @@
 // Anode one (packet MACs) implement the same interface elsewhere. Read on the engine thread.
 #pragma once
 
-#include <map>
 #include <optional>
+#include <unordered_map>
 
 #include "lease/public_key.h"
 #include "net/address.h"
@@ -31,7 +31,16 @@ class StaticPeerDirectory final : public PeerDirectory {
   std::size_t size() const { return peers_.size(); }
 
  private:
-  std::map<net::Address, PublicKey> peers_;
+  struct AddressHash {
+    std::size_t operator()(const net::Address& a) const {
+      net::uint128 v = a.value();
+      auto x = static_cast<std::uint64_t>(v) ^ static_cast<std::uint64_t>(v >> 64) * 0x9e3779b97f4a7c15ull;
+      x ^= x >> 31;
+      x *= 0xbf58476d1ce4e5b9ull;
+      return static_cast<std::size_t>(x ^ (x >> 29) ^ static_cast<std::uint64_t>(a.family()));
+    }
+  };
+  std::unordered_map<net::Address, PublicKey, AddressHash> peers_;
 };
 
 }  // namespace leasehold::lease
