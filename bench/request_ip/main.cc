@@ -52,6 +52,7 @@ struct Options {
   double warmup_seconds = 1;
   std::vector<int> connections = {64, 256};  // one sweep per count, each on a fresh store
   std::uint64_t peers = 200'000;
+  int threads = 2;  // leasehold-server's request-ip.threads
   std::uint64_t leases = 1'000'000;
   bool skip_1m = false;
   bool bare_only = false;
@@ -135,7 +136,7 @@ Result<RunningServer> start_leasehold(const Options& o, const WorkDir& work, con
   if (!port) return port.error();
   std::string config = work.file(name + ".json");
   std::string log = work.file(name + ".log");
-  if (Status s = write_server_config(config, {*port, db_path, peer_count}); !s) return s.error();
+  if (Status s = write_server_config(config, {*port, db_path, peer_count, o.threads}); !s) return s.error();
 
   auto started = Clock::now();
   auto process = ChildProcess::start({o.server, "--config", config}, log, false);
@@ -340,8 +341,9 @@ bool print_report(const Options& o, const std::string& load_average, const std::
                   const std::optional<MillionResult>& million) {
   bool ok = true;
   long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
-  std::printf("\nrequest_ip benchmark (%g s per phase after %g s warm-up, %ld cores, load average %s at start)\n",
-              o.duration_seconds, o.warmup_seconds, cores, load_average.c_str());
+  std::printf("\nrequest_ip benchmark (leasehold-server with %d request thread%s; %g s per phase after %g s warm-up, "
+              "%ld cores, load average %s at start)\n",
+              o.threads, o.threads == 1 ? "" : "s", o.duration_seconds, o.warmup_seconds, cores, load_average.c_str());
   std::printf("%-24s %8s %8s %8s %8s %12s %7s\n", "phase", "req/s", "p50 ms", "p99 ms", "max ms",
               "cpu µs/req", "errors");
   for (const Sweep& sweep : sweeps) ok = print_sweep(sweep) && ok;
@@ -425,6 +427,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(std::uint64_t{1}, leasehold::bench::kMaxPeers - 1));
   app.add_option("--leases", o.leases, "peers (one IPv4 + one IPv6 lease each) for the restart and RSS test")
       ->capture_default_str()->check(CLI::Range(std::uint64_t{1}, std::uint64_t{16'000'000}));
+  app.add_option("--threads", o.threads, "leasehold-server request threads (request-ip.threads)")
+      ->capture_default_str()->check(CLI::Range(1, 64));
   app.add_flag("--skip-1m", o.skip_1m, "skip the restart and RSS test");
   app.add_flag("--bare-only", o.bare_only, "only measure the bare responder");
   app.add_option("--work-dir", o.work_dir, "where the temporary directory goes")->capture_default_str();

@@ -25,6 +25,7 @@ struct ServerConfig {
   std::uint16_t port = 0;
   std::string db_path;
   std::uint64_t peer_count = 0;  // peers 0 .. peer_count-1 are listed
+  int threads = 1;               // request-ip.threads
 };
 
 // Writes the JSON configuration leasehold-server reads with --config.

@@ -119,6 +119,7 @@ Status parse_request_ip(const json& v, const std::string& path, RequestIpConfig&
   LH_TRY(r.number("require-source-port", out.require_source_port, 0, 65535));
   LH_TRY(r.number("idle-timeout", out.idle_timeout_seconds, 1, 86400));
   LH_TRY(r.number("max-connections", out.max_connections, 1, 1'000'000));
+  LH_TRY(r.number("threads", out.threads, 1, 64));
   return r.check_unknown();
 }
 

@@ -27,7 +27,8 @@ struct RequestIpConfig {
   std::vector<ListenEndpoint> listen;
   std::uint16_t require_source_port = 970;  // 0: any source port
   std::uint32_t idle_timeout_seconds = 30;
-  std::uint32_t max_connections = 1024;
+  std::uint32_t max_connections = 1024;  // for the whole server
+  std::uint32_t threads = 1;             // event-loop threads sharing the listening ports
 };
 
 struct PeerEntry {

@@ -11,7 +11,12 @@ namespace leasehold::server {
 
 namespace asio = boost::asio;
 
-Persister::Persister(asio::io_context& io, store::LeaseStore& store) : io_(io), store_(store) {}
+Persister::Persister(store::LeaseStore& store) : store_(store) {}
+
+std::size_t Persister::add_loop(asio::io_context& io) {
+  loops_.push_back(std::make_unique<Loop>(Loop{&io, 0, {}}));
+  return loops_.size() - 1;
+}
 
 Persister::~Persister() { stop(); }
 
@@ -32,27 +37,28 @@ void Persister::enqueue(const lease::LeaseChange& change) {
     std::lock_guard lock(mutex_);
     was_empty = pending_.empty();
     pending_.push_back(change);
-    pending_upto_ = ++enqueued_;
+    pending_upto_ = enqueued_.fetch_add(1, std::memory_order_acq_rel) + 1;
   }
   // The store thread sleeps only on an empty queue: wake it once per batch, not per change.
   if (was_empty) wake_.notify_one();
 }
 
-asio::awaitable<bool> Persister::wait_durable(std::uint64_t seq) {
-  if (seq <= settled_) co_return true;
-  asio::steady_timer timer(io_, asio::steady_timer::time_point::max());
+asio::awaitable<bool> Persister::wait_durable(std::size_t loop_index, std::uint64_t seq) {
+  Loop& loop = *loops_[loop_index];
+  if (seq <= loop.settled) co_return true;
+  asio::steady_timer timer(*loop.io, asio::steady_timer::time_point::max());
   bool result = false;
-  waiters_.push_back(Waiter{seq, &timer, &result});
+  loop.waiters.push_back(Waiter{seq, &timer, &result});
   boost::system::error_code ec;
   co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   co_return result;
 }
 
-void Persister::settle(std::uint64_t upto, bool ok) {
-  if (ok && upto > settled_) settled_ = upto;
-  while (!waiters_.empty() && waiters_.front().seq <= upto) {
-    Waiter w = waiters_.front();
-    waiters_.pop_front();
+void Persister::settle(Loop& loop, std::uint64_t upto, bool ok) {
+  if (ok && upto > loop.settled) loop.settled = upto;
+  while (!loop.waiters.empty() && loop.waiters.front().seq <= upto) {
+    Waiter w = loop.waiters.front();
+    loop.waiters.pop_front();
     *w.result = ok;
     w.timer->cancel();
   }
@@ -117,7 +123,7 @@ void Persister::run() {
       backoff = std::min(std::chrono::milliseconds(5000), std::max(backoff * 2, std::chrono::milliseconds(50)));
     }
     bool ok = st.ok();
-    asio::post(io_, [this, upto, ok] { settle(upto, ok); });
+    for (auto& loop : loops_) asio::post(*loop->io, [l = loop.get(), upto, ok] { settle(*l, upto, ok); });
   }
 }
 

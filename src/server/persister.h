@@ -2,8 +2,10 @@
 // changes per transaction (group commit), and tells waiting sessions when their changes
 // are durable. A failed commit keeps its changes and retries them with the next batch, so
 // the store converges on the engine's state; the waiters of a failed batch are told it
-// failed (their clients get errno 1, nothing is acknowledged). enqueue(), last_sequence()
-// and wait_durable() run on the event-loop thread only.
+// failed (their clients get errno 1, nothing is acknowledged).
+// Threads: enqueue() runs under the engine's lock (changes arrive in engine order);
+// last_sequence() may be read anywhere; each event loop registered with add_loop() has its
+// own waiters, touched only on that loop's thread (settling is posted to it).
 #pragma once
 
 #include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
@@ -12,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -35,7 +38,7 @@ struct PersisterStats {
 
 class Persister {
  public:
-  Persister(boost::asio::io_context& io, store::LeaseStore& store);
+  explicit Persister(store::LeaseStore& store);
   ~Persister();
   Persister(const Persister&) = delete;
   Persister& operator=(const Persister&) = delete;
@@ -44,10 +47,14 @@ class Persister {
   // Writes everything still pending, then stops the thread. Blocks.
   void stop();
 
+  // Registers an event loop whose coroutines will wait. REQUIRES: before start().
+  std::size_t add_loop(boost::asio::io_context& io);
+
   void enqueue(const lease::LeaseChange& change);
-  std::uint64_t last_sequence() const { return enqueued_; }
+  std::uint64_t last_sequence() const { return enqueued_.load(std::memory_order_acquire); }
   // True once every change up to `seq` is durable; false if the batch holding it failed.
-  boost::asio::awaitable<bool> wait_durable(std::uint64_t seq);
+  // REQUIRES: called on the thread of loop `loop`.
+  boost::asio::awaitable<bool> wait_durable(std::size_t loop, std::uint64_t seq);
 
   PersisterStats stats() const;
 
@@ -57,11 +64,16 @@ class Persister {
     boost::asio::steady_timer* timer;
     bool* result;
   };
+  struct Loop {
+    boost::asio::io_context* io;
+    std::uint64_t settled = 0;
+    std::deque<Waiter> waiters;
+  };
   void run();
-  void settle(std::uint64_t upto, bool ok);  // event-loop thread
+  static void settle(Loop& loop, std::uint64_t upto, bool ok);  // on the loop's thread
 
-  boost::asio::io_context& io_;
   store::LeaseStore& store_;
+  std::vector<std::unique_ptr<Loop>> loops_;
   std::thread thread_;
 
   mutable std::mutex mutex_;
@@ -71,10 +83,7 @@ class Persister {
   bool stopping_ = false;                    // GUARDED_BY(mutex_)
   PersisterStats stats_;                     // GUARDED_BY(mutex_)
 
-  // Event-loop thread only.
-  std::uint64_t enqueued_ = 0;
-  std::uint64_t settled_ = 0;
-  std::deque<Waiter> waiters_;
+  std::atomic<std::uint64_t> enqueued_{0};  // written under mutex_
 };
 
 }  // namespace leasehold::server

@@ -68,11 +68,19 @@ wgdyn::Outcome to_wire(lease::Outcome o) {
 
 }  // namespace
 
-RequestIpService::RequestIpService(asio::io_context& io, lease::Engine& engine, Persister& persister,
-                                   AfterRequest after_request)
-    : io_(io), engine_(engine), persister_(persister), after_request_(std::move(after_request)) {}
+RequestIpService::RequestIpService(asio::io_context& io, lease::Engine& engine, std::mutex& engine_mutex,
+                                   Persister& persister, std::size_t persister_loop,
+                                   std::atomic<std::size_t>& open_connections, AfterRequest after_request)
+    : io_(io),
+      engine_(engine),
+      engine_mutex_(engine_mutex),
+      persister_(persister),
+      persister_loop_(persister_loop),
+      after_request_(std::move(after_request)),
+      open_connections_(open_connections) {}
 
-Status RequestIpService::start(const RequestIpConfig& config, std::shared_ptr<const lease::PeerDirectory> peers) {
+Status RequestIpService::start(const RequestIpConfig& config, std::shared_ptr<const lease::PeerDirectory> peers,
+                               bool reuse_port) {
   config_ = config;
   peers_ = std::move(peers);
   std::vector<std::unique_ptr<tcp::acceptor>> bound;
@@ -94,6 +102,8 @@ Status RequestIpService::start(const RequestIpConfig& config, std::shared_ptr<co
     auto acceptor = std::make_unique<tcp::acceptor>(io_);
     acceptor->open(endpoint.protocol(), ec);
     if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && reuse_port)
+      acceptor->set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
     if (!ec && endpoint.protocol() == tcp::v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
     if (!ec) acceptor->bind(endpoint, ec);
     if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
@@ -158,7 +168,8 @@ asio::awaitable<void> RequestIpService::accept_loop(tcp::acceptor& acceptor) {
       continue;
     }
     stats_.connections++;
-    if (active_ >= config_.max_connections) {
+    if (open_connections_.fetch_add(1) >= config_.max_connections) {
+      open_connections_.fetch_sub(1);
       stats_.refused_connection_cap++;
       spdlog::debug("request_ip: connection cap {} reached, refusing", config_.max_connections);
       socket.close(ec);
@@ -166,9 +177,8 @@ asio::awaitable<void> RequestIpService::accept_loop(tcp::acceptor& acceptor) {
     }
     auto conn = std::make_shared<Connection>(std::move(socket), remote);
     connections_.push_back(conn);
-    ++active_;
     asio::co_spawn(io_, serve(std::move(conn)), [this](std::exception_ptr e) {
-      --active_;
+      open_connections_.fetch_sub(1);
       if (e) {
         try {
           std::rethrow_exception(e);
@@ -274,16 +284,25 @@ asio::awaitable<bool> RequestIpService::answer(Connection& conn, const lease::Pu
   req.lease_seconds = parsed->leasetime_seconds;
   req.hint_must_be_held = parsed->format == wgdyn::Format::upstream;
 
-  std::uint64_t before = persister_.last_sequence();
-  lease::LeaseReply reply = engine_.request(req);
-  std::uint64_t after = persister_.last_sequence();
-  if (after_request_) after_request_();
+  std::uint64_t before, after;
+  lease::LeaseReply reply;
+  std::optional<std::int64_t> next_deadline;
+  {
+    // Changes are published (and numbered) under the same lock, so [before, after] are
+    // exactly this request's changes.
+    std::lock_guard lock(engine_mutex_);
+    before = persister_.last_sequence();
+    reply = engine_.request(req);
+    after = persister_.last_sequence();
+    next_deadline = engine_.next_deadline();
+  }
+  if (after_request_) after_request_(next_deadline);
 
   wgdyn::Response resp;
   resp.format = parsed->format;
   resp.outcome = to_wire(reply.outcome);
   // Nothing is acknowledged before it is durable.
-  if (after > before && !co_await persister_.wait_durable(after)) {
+  if (after > before && !co_await persister_.wait_durable(persister_loop_, after)) {
     stats_.internal_errors++;
     resp.outcome = wgdyn::Outcome::internal_error;
     resp.errmsg = "lease store failure";

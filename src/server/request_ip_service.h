@@ -1,8 +1,9 @@
 // RequestIpService: the request_ip TCP listeners and their connections. Each connection is
 // one coroutine: frame, parse, ask the engine, wait until the change is durable, answer.
 // Enforces the source-port rule, the peer directory, the idle deadline and the connection
-// cap. Runs on the event-loop thread, as does everything it touches. Deadlines are a time
-// stamp per connection checked by one sweeping timer, so a request costs no timer work.
+// cap. Each service runs on its own event-loop thread (one per request-ip.threads); the
+// engine is shared and every call to it holds the engine mutex. Deadlines are a time stamp
+// per connection checked by one sweeping timer, so a request costs no timer work.
 #pragma once
 
 #include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
@@ -15,6 +16,8 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 #include "lease/engine.h"
@@ -39,21 +42,27 @@ struct RequestIpStats {
 
 class RequestIpService {
  public:
-  using AfterRequest = std::function<void()>;  // e.g. re-arm the expiry timer
+  // Called after each request with the engine's next deadline (to re-arm the expiry timer).
+  using AfterRequest = std::function<void(std::optional<std::int64_t> next_deadline)>;
 
-  RequestIpService(boost::asio::io_context& io, lease::Engine& engine, Persister& persister,
+  // `open_connections` is shared by every service of the server: max-connections is a
+  // limit for the whole server.
+  RequestIpService(boost::asio::io_context& io, lease::Engine& engine, std::mutex& engine_mutex,
+                   Persister& persister, std::size_t persister_loop, std::atomic<std::size_t>& open_connections,
                    AfterRequest after_request);
 
-  // Binds every listener. On error nothing is left listening.
-  Status start(const RequestIpConfig& config, std::shared_ptr<const lease::PeerDirectory> peers);
+  // Binds every listener (with SO_REUSEPORT when several services share the ports). On
+  // error nothing is left listening.
+  Status start(const RequestIpConfig& config, std::shared_ptr<const lease::PeerDirectory> peers,
+               bool reuse_port = false);
   // Applies reloadable settings (peers, timeouts, caps, source port); listeners stay.
   void reconfigure(const RequestIpConfig& config, std::shared_ptr<const lease::PeerDirectory> peers);
   // Stops accepting. Connections finish their current request and are closed.
   void stop_accepting();
   void close_all();
-  std::size_t active_connections() const { return active_; }
+  std::size_t active_connections() const { return open_connections_.load(); }
   // Requests parsed but not yet answered (waiting for the store, or being written).
-  std::size_t in_flight() const { return in_flight_; }
+  std::size_t in_flight() const { return in_flight_.load(); }
   const RequestIpStats& stats() const { return stats_; }
   std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
 
@@ -67,15 +76,17 @@ class RequestIpService {
 
   boost::asio::io_context& io_;
   lease::Engine& engine_;
+  std::mutex& engine_mutex_;
   Persister& persister_;
+  std::size_t persister_loop_;
   AfterRequest after_request_;
   RequestIpConfig config_;
   std::shared_ptr<const lease::PeerDirectory> peers_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::weak_ptr<Connection>> connections_;
   std::unique_ptr<boost::asio::steady_timer> sweeper_;
-  std::size_t active_ = 0;
-  std::size_t in_flight_ = 0;
+  std::atomic<std::size_t>& open_connections_;
+  std::atomic<std::size_t> in_flight_{0};
   bool accepting_ = false;
   RequestIpStats stats_;
 };

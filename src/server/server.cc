@@ -3,11 +3,16 @@
 #include <malloc.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
+#include <limits>
+#include <mutex>
+#include <thread>
 
 #include "lease/change_feed.h"
 #include "lease/clock.h"
@@ -27,9 +32,20 @@ std::shared_ptr<const lease::PeerDirectory> make_directory(const ServerConfig& c
   for (const auto& p : cfg.peers) dir->add(p.source, p.key);
   return dir;
 }
+
+constexpr std::int64_t kNotArmed = std::numeric_limits<std::int64_t>::max();
 }  // namespace
 
+// Threads: the main thread runs signals, the expiry timer and reloads; each worker runs
+// one RequestIpService on its own event loop; the persister has its store thread. The
+// engine is shared by all of them and guarded by engine_mutex.
 struct Server::Impl {
+  struct Worker {
+    asio::io_context io{1};
+    std::unique_ptr<RequestIpService> service;
+    std::thread thread;
+  };
+
   Impl(ServerConfig cfg, std::string path)
       : config(std::move(cfg)),
         config_path(std::move(path)),
@@ -40,11 +56,18 @@ struct Server::Impl {
 
   int run();
   Status load_leases();
-  void arm_expiry();
+  Status start_workers();
+  void stop_workers();
+  void request_expiry_check(std::optional<std::int64_t> deadline);  // any thread
+  void arm_expiry();                                                  // main thread
   void on_expiry(boost::system::error_code ec);
   void wait_signal();
   void reload();
   void shutdown();
+  template <class F>
+  void on_each_worker(F f) {
+    for (auto& w : workers) asio::post(w->io, [s = w->service.get(), f] { f(*s); });
+  }
 
   ServerConfig config;
   std::string config_path;
@@ -53,11 +76,13 @@ struct Server::Impl {
   lease::SeededRandom random;
   lease::ChangeFeed feed;
   lease::Engine engine;
+  std::mutex engine_mutex;
+  std::atomic<std::size_t> open_connections{0};  // all request threads together
   std::unique_ptr<store::LeaseStore> store;
   std::unique_ptr<Persister> persister;
-  std::unique_ptr<RequestIpService> request_ip;
+  std::vector<std::unique_ptr<Worker>> workers;
   asio::steady_timer expiry_timer;
-  std::optional<std::int64_t> armed_deadline;
+  std::atomic<std::int64_t> armed_deadline{kNotArmed};
   asio::signal_set signals;
   bool stopping = false;
 };
@@ -83,53 +108,102 @@ Status Server::Impl::load_leases() {
   return {};
 }
 
+Status Server::Impl::start_workers() {
+  std::uint32_t n = config.request_ip.threads;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    auto w = std::make_unique<Worker>();
+    std::size_t loop = persister->add_loop(w->io);
+    w->service = std::make_unique<RequestIpService>(
+        w->io, engine, engine_mutex, *persister, loop, open_connections,
+        [this](std::optional<std::int64_t> deadline) { request_expiry_check(deadline); });
+    workers.push_back(std::move(w));
+  }
+  // Several workers share each listening port through SO_REUSEPORT. The first one binds
+  // (which settles port 0 to a real port); the others bind to the ports it got.
+  RequestIpConfig shared = config.request_ip;
+  auto directory = make_directory(config);
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    if (auto st = workers[i]->service->start(shared, directory, n > 1); !st) return st;
+    if (i == 0) {
+      auto bound = workers[0]->service->local_endpoints();
+      for (std::size_t k = 0; k < shared.listen.size() && k < bound.size(); ++k) shared.listen[k].port = bound[k].port();
+    }
+  }
+  persister->start();
+  for (auto& w : workers) w->thread = std::thread([io = &w->io] { io->run(); });
+  return {};
+}
+
+void Server::Impl::stop_workers() {
+  for (auto& w : workers) {
+    w->io.stop();
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
 int Server::Impl::run() {
   auto opened = store::open_store(config.lease_database);
   if (!opened) {
     spdlog::critical("lease-database: {}", opened.error().message);
     return 1;
   }
-  store = std::move(*opened);
+  store = std::move(opened.value());
   if (auto st = engine.configure(config.policy); !st) {
     spdlog::critical("configuration: {}", st.error().message);
     return 1;
   }
-  persister = std::make_unique<Persister>(io, *store);
+  persister = std::make_unique<Persister>(*store);
   feed.subscribe([this](const lease::LeaseChange& c) { persister->enqueue(c); });
   if (auto st = load_leases(); !st) {
     spdlog::critical("loading leases from {}: {}", store->describe(), st.error().message);
     return 1;
   }
-  persister->start();
-  request_ip = std::make_unique<RequestIpService>(io, engine, *persister, [this] { arm_expiry(); });
-  if (auto st = request_ip->start(config.request_ip, make_directory(config)); !st) {
+  if (auto st = start_workers(); !st) {
     spdlog::critical("request-ip: {}", st.error().message);
+    stop_workers();
     persister->stop();
     return 1;
   }
   arm_expiry();
   wait_signal();
-  spdlog::info("leasehold-server ready ({}, {} subnets, {} peers in directory)", store->describe(),
-               config.policy.subnets.size(), config.peers.size());
+  spdlog::info("leasehold-server ready ({}, {} subnets, {} peers in directory, {} request thread{})",
+               store->describe(), config.policy.subnets.size(), config.peers.size(), workers.size(),
+               workers.size() == 1 ? "" : "s");
   io.run();
+  stop_workers();
   persister->stop();
   auto ps = persister->stats();
   spdlog::info("stopped: {} commits, {} changes written, {} failed commits", ps.batches, ps.changes, ps.failures);
   return 0;
 }
 
+// Workers call this after each request. It costs a post to the main thread only when the
+// engine's next deadline moved earlier than the armed one (a short lease, say).
+void Server::Impl::request_expiry_check(std::optional<std::int64_t> deadline) {
+  if (!deadline || *deadline >= armed_deadline.load(std::memory_order_relaxed)) return;
+  asio::post(io, [this] { arm_expiry(); });
+}
+
 void Server::Impl::arm_expiry() {
-  auto deadline = engine.next_deadline();
-  if (!deadline || (armed_deadline && *armed_deadline <= *deadline)) return;
-  armed_deadline = deadline;
+  std::optional<std::int64_t> deadline;
+  {
+    std::lock_guard lock(engine_mutex);
+    deadline = engine.next_deadline();
+  }
+  if (!deadline || armed_deadline.load() <= *deadline) return;
+  armed_deadline.store(*deadline);
   expiry_timer.expires_at(asio::steady_timer::time_point(std::chrono::seconds(*deadline)));
   expiry_timer.async_wait([this](boost::system::error_code ec) { on_expiry(ec); });
 }
 
 void Server::Impl::on_expiry(boost::system::error_code ec) {
   if (ec || stopping) return;
-  armed_deadline.reset();
-  std::size_t n = engine.expire_due();
+  armed_deadline.store(kNotArmed);
+  std::size_t n;
+  {
+    std::lock_guard lock(engine_mutex);
+    n = engine.expire_due();
+  }
   if (n) spdlog::debug("expired or released from hold: {}", n);
   arm_expiry();
 }
@@ -153,23 +227,30 @@ void Server::Impl::reload() {
     spdlog::error("reload of {} refused, keeping the running configuration: {}", config_path, fresh.error().message);
     return;
   }
-  if (auto st = engine.configure(fresh->policy); !st) {
-    spdlog::error("reload refused: {}", st.error().message);
-    return;
+  {
+    std::lock_guard lock(engine_mutex);
+    if (auto st = engine.configure(fresh->policy); !st) {
+      spdlog::error("reload refused: {}", st.error().message);
+      return;
+    }
   }
-  // The store and the listening sockets stay as started; say so if the file wants others.
+  // The store, the listening sockets and the thread count stay as started.
   if (fresh->lease_database.type != config.lease_database.type || fresh->lease_database.name != config.lease_database.name)
     spdlog::warn("reload: lease-database changes take effect at restart");
   fresh->lease_database = config.lease_database;
   std::vector<std::string> old_listen, new_listen;
   for (const auto& ep : config.request_ip.listen) old_listen.push_back(ep.to_string());
   for (const auto& ep : fresh->request_ip.listen) new_listen.push_back(ep.to_string());
-  if (old_listen != new_listen) spdlog::warn("reload: request-ip.listen changes take effect at restart");
+  if (old_listen != new_listen || fresh->request_ip.threads != config.request_ip.threads)
+    spdlog::warn("reload: request-ip.listen and request-ip.threads changes take effect at restart");
   fresh->request_ip.listen = config.request_ip.listen;
-  request_ip->reconfigure(fresh->request_ip, make_directory(*fresh));
+  fresh->request_ip.threads = config.request_ip.threads;
+  auto directory = make_directory(*fresh);
+  auto request_ip = fresh->request_ip;
+  on_each_worker([request_ip, directory](RequestIpService& s) { s.reconfigure(request_ip, directory); });
   spdlog::set_level(spdlog::level::from_str(fresh->log_level));
   config = std::move(*fresh);
-  armed_deadline.reset();
+  armed_deadline.store(kNotArmed);
   expiry_timer.cancel();
   arm_expiry();
   spdlog::info("configuration reloaded from {}", config_path);
@@ -178,7 +259,7 @@ void Server::Impl::reload() {
 void Server::Impl::shutdown() {
   if (stopping) return;
   stopping = true;
-  request_ip->stop_accepting();
+  on_each_worker([](RequestIpService& s) { s.stop_accepting(); });
   expiry_timer.cancel();
   signals.cancel();
   // Let in-flight requests finish: their commits complete and answers go out, then stop.
@@ -186,9 +267,10 @@ void Server::Impl::shutdown() {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   auto step = std::make_shared<std::function<void()>>();
   *step = [this, drain, deadline, step] {
-    bool idle = request_ip->in_flight() == 0;
+    bool idle = true;
+    for (auto& w : workers) idle = idle && w->service->in_flight() == 0;
     if (idle || std::chrono::steady_clock::now() >= deadline) {
-      request_ip->close_all();
+      on_each_worker([](RequestIpService& s) { s.close_all(); });
       io.stop();
       *step = nullptr;  // break the self-reference
       return;

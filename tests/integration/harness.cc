@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -235,8 +236,11 @@ std::string make_config(const std::string& db_path, std::uint32_t peers, const s
     if (i) peer_list += ",\n";
     peer_list += "{ \"public-key\": \"" + test_key(i) + "\", \"source\": \"" + peer_source(i) + "\" }";
   }
+  // LEASEHOLD_TEST_THREADS runs the same tests against several request threads.
+  const char* threads = std::getenv("LEASEHOLD_TEST_THREADS");
+  std::string threads_key = threads ? std::string(", \"threads\": ") + threads : std::string();
   return R"({ "Leasehold": {
-  "request-ip": { "listen": ["127.0.0.1:0"], "require-source-port": 0)" + request_ip_extra + R"( },
+  "request-ip": { "listen": ["127.0.0.1:0"], "require-source-port": 0)" + threads_key + request_ip_extra + R"( },
   "valid-lifetime": 3600, "min-valid-lifetime": 60, "max-valid-lifetime": 86400,
   "subnet4": [ { "id": 1, "subnet": "10.47.0.0/16", "pools": [ { "pool": ")" + pool4 + R"(" } ] } ],
   "subnet6": [ { "id": 1, "subnet": "fd00:47::/64", "pools": [ { "pool": "fd00:47::/64" } ] } ],
