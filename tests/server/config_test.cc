@@ -53,6 +53,7 @@ TEST(Config, DefaultsFollowKea) {
                                "lease-database": {"type": "memory"}}})");
   ASSERT_TRUE(cfg.ok()) << cfg.error().message;
   EXPECT_EQ(cfg->request_ip.require_source_port, 970);
+  EXPECT_EQ(cfg->request_ip.threads, 1u);
   EXPECT_EQ(cfg->policy.min_valid_lifetime, 500u);
   EXPECT_EQ(cfg->policy.max_valid_lifetime, 500u);
   EXPECT_EQ(cfg->policy.hold_reclaimed_time, 0u);
@@ -79,6 +80,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"\"valid-lifetime\": 3600", "\"valid-lifetime\": 30", "min-valid-lifetime"},
         BadCase{"\"max-valid-lifetime\": 86400", "\"max-valid-lifetime\": 100", "max-valid-lifetime"},
         BadCase{"\"require-source-port\": 0", "\"require-source-port\": 70000", "require-source-port"},
+        BadCase{"\"require-source-port\": 0", "\"require-source-port\": 0, \"threads\": 0", "request-ip.threads"},
+        BadCase{"\"require-source-port\": 0", "\"require-source-port\": 0, \"threads\": 65", "request-ip.threads"},
         BadCase{"\"127.0.0.1:9700\"", "\"127.0.0.1\"", "listen[0]"},
         BadCase{"\"127.0.0.1:9700\"", "\"::1:9700\"", "listen[0]"},
         BadCase{"\"10.47.0.0/17\"", "\"10.48.0.0/17\"", "subnet4[0].pools[0].pool"},
