@@ -147,10 +147,11 @@ std::string ServerProcess::log() const {
   return ss.str();
 }
 
-Client::Client(const std::string& source, std::uint16_t server_port, std::uint16_t source_port) {
+Client::Client(const std::string& source, std::uint16_t server_port, std::uint16_t source_port, int receive_buffer) {
   fd_ = socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
   setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (receive_buffer > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
   sockaddr_in local{};
   local.sin_family = AF_INET;
   local.sin_port = htons(source_port);

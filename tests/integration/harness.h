@@ -58,7 +58,8 @@ class ServerProcess {
 // One request_ip connection from a chosen source address (and optionally source port).
 class Client {
  public:
-  Client(const std::string& source, std::uint16_t server_port, std::uint16_t source_port = 0);
+  // receive_buffer > 0 shrinks SO_RCVBUF before connecting (to make the server's writes partial).
+  Client(const std::string& source, std::uint16_t server_port, std::uint16_t source_port = 0, int receive_buffer = 0);
   ~Client();
   bool connected() const { return fd_ >= 0; }
   bool send(const std::string& bytes);

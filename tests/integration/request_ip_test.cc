@@ -141,6 +141,32 @@ INSTANTIATE_TEST_SUITE_P(
                         return s;
                       }(), "3"}));
 
+TEST_F(RequestIpTest, PartialWritesAreCompletedForAClientThatReadsLate) {
+  start();
+  // A tiny receive window, and more pipelined answers (about 6 MB) than the kernel's send
+  // buffer holds (4 MB at most): the server must finish partial writes as the client reads.
+  // The requests ask for an address the peer does not hold (upstream format), so each is
+  // answered at once with errno 3 and no store commit, keeping the test fast.
+  Client c(peer_source(5), port_, 0, 4096);
+  ASSERT_TRUE(c.connected());
+  constexpr int kRequests = 150'000;
+  std::string burst;
+  for (int i = 0; i < kRequests; ++i) burst += "request_ip=1\nip=10.47.9.9/32\n\n";
+  std::thread writer([&] { c.send(burst); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // read late
+  int answered = 0;
+  for (; answered < kRequests; ++answered) {
+    std::string resp = c.read_response(20000);
+    if (resp != "errno=3\nerrmsg=chosen ip unavailable\n\n") {
+      ADD_FAILURE() << "answer " << answered << ": " << resp;
+      break;
+    }
+  }
+  writer.join();
+  EXPECT_EQ(answered, kRequests);
+  EXPECT_EQ(ask(6)["errno"], "0");  // and the server still serves others
+}
+
 TEST_F(RequestIpTest, UnknownKeysAreIgnored) {
   start();
   EXPECT_EQ(ask(4, "request_ip=1\nflavour=vanilla\n\n")["errno"], "0");
