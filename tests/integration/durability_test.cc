@@ -149,17 +149,20 @@ TEST_F(DurabilityTest, KillNineDuringABurstLosesNothingAcknowledged) {
       }
     });
   }
-  for (int i = 0; i < 500; ++i) {
+  // Kill once a good part of the burst is acknowledged; wait for progress, not for a fixed
+  // time, so that a slow machine (sanitizers, parallel tests) still gets a real test.
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < give_up) {
     {
       std::lock_guard lock(mu);
-      if (acked.size() >= 150) break;
+      if (acked.size() >= 100) break;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   server_->kill9();
   dead = true;
   for (auto& t : workers) t.join();
-  ASSERT_GE(acked.size(), 50u) << "the burst was too slow to test anything";
+  ASSERT_GE(acked.size(), 100u) << "the burst made too little progress in 30 s";
   ASSERT_LT(acked.size(), kPeers) << "the kill came after the burst ended";
 
   start();
