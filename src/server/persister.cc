@@ -32,15 +32,30 @@ void Persister::stop() {
 }
 
 void Persister::enqueue(const lease::LeaseChange& change) {
-  bool was_empty;
+  bool wake;
   {
     std::lock_guard lock(mutex_);
-    was_empty = pending_.empty();
+    // The store thread sleeps only on an empty queue: wake it once per batch, not per
+    // change. While a group is open it waits for the group instead (~Group wakes it).
+    wake = pending_.empty() && open_groups_ == 0;
     pending_.push_back(change);
     pending_upto_ = enqueued_.fetch_add(1, std::memory_order_acq_rel) + 1;
   }
-  // The store thread sleeps only on an empty queue: wake it once per batch, not per change.
-  if (was_empty) wake_.notify_one();
+  if (wake) wake_.notify_one();
+}
+
+Persister::Group::Group(Persister& p) : p_(p) {
+  std::lock_guard lock(p_.mutex_);
+  ++p_.open_groups_;
+}
+
+Persister::Group::~Group() {
+  bool wake;
+  {
+    std::lock_guard lock(p_.mutex_);
+    wake = --p_.open_groups_ == 0 && !p_.pending_.empty();
+  }
+  if (wake) p_.wake_.notify_one();
 }
 
 asio::awaitable<bool> Persister::wait_durable(std::size_t loop_index, std::uint64_t seq) {
@@ -77,7 +92,8 @@ void Persister::run() {
       std::unique_lock lock(mutex_);
       if (backoff.count() > 0)
         wake_.wait_for(lock, backoff, [&] { return stopping_; });
-      auto has_work = [&] { return stopping_ || !pending_.empty() || !retry.empty(); };
+      // Work is there unless a group is still adding to it (then ~Group wakes us).
+      auto has_work = [&] { return stopping_ || (open_groups_ == 0 && (!pending_.empty() || !retry.empty())); };
       // Idle: tidy the store a chunk at a time, looking for new work between chunks.
       while (tidy_left && !wake_.wait_for(lock, kIdleBeforeTidy, has_work)) {
         lock.unlock();

@@ -51,6 +51,19 @@ class Persister {
   std::size_t add_loop(boost::asio::io_context& io);
 
   void enqueue(const lease::LeaseChange& change);
+
+  // Keeps the changes enqueued while it lives out of any batch until it ends, so that the
+  // changes of one request (IPv4 and IPv6) are committed together or not at all.
+  class Group {
+   public:
+    explicit Group(Persister& p);
+    ~Group();
+    Group(const Group&) = delete;
+    Group& operator=(const Group&) = delete;
+
+   private:
+    Persister& p_;
+  };
   std::uint64_t last_sequence() const { return enqueued_.load(std::memory_order_acquire); }
   // True once every change up to `seq` is durable; false if the batch holding it failed.
   // REQUIRES: called on the thread of loop `loop`.
@@ -81,6 +94,7 @@ class Persister {
   std::vector<lease::LeaseChange> pending_;  // GUARDED_BY(mutex_)
   std::uint64_t pending_upto_ = 0;           // GUARDED_BY(mutex_)
   bool stopping_ = false;                    // GUARDED_BY(mutex_)
+  int open_groups_ = 0;                      // GUARDED_BY(mutex_)
   PersisterStats stats_;                     // GUARDED_BY(mutex_)
 
   std::atomic<std::uint64_t> enqueued_{0};  // written under mutex_

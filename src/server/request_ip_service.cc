@@ -291,6 +291,7 @@ asio::awaitable<bool> RequestIpService::answer(Connection& conn, const lease::Pu
     // Changes are published (and numbered) under the same lock, so [before, after] are
     // exactly this request's changes.
     std::lock_guard lock(engine_mutex_);
+    Persister::Group atomic(persister_);  // IPv4 and IPv6 changes commit together
     before = persister_.last_sequence();
     reply = engine_.request(req);
     after = persister_.last_sequence();
