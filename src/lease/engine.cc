@@ -256,16 +256,24 @@ LeaseReply Engine::request(const LeaseRequest& req) {
   return reply;
 }
 
-void Engine::take(std::uint32_t slot, Family f, const Address& a, std::uint32_t lifetime) {
-  bool inserted = with_pools(f, [&](auto& p) { return p.insert(a, slot) || p.assign(a, slot); });
-  (void)inserted;
+// Gives `a` to the slot: marks it in the pools (over a reserved mark, if any), fills the
+// binding and schedules its end `remaining` seconds from now.
+void Engine::bind(std::uint32_t slot, Family f, const Address& a, std::uint32_t subnet_id, std::int64_t cltt,
+                  std::uint32_t lifetime, std::uint32_t remaining) {
+  with_pools(f, [&](auto& p) {
+    if (!p.insert(a, slot)) p.assign(a, slot);
+  });
   PeerSlot& s = peers_.at(slot);
   s.set_address(a);
   Binding& b = s.binding(f);
-  b.subnet_id = subnet_of(a);
-  b.cltt = static_cast<std::uint32_t>(clock_.wall_seconds());
+  b.subnet_id = subnet_id;
+  b.cltt = static_cast<std::uint32_t>(cltt);
   b.valid_lifetime = lifetime;
-  expiry_.schedule(ExpiryQueue::ref_of(slot, f), now_rel() + lifetime);
+  expiry_.schedule(ExpiryQueue::ref_of(slot, f), now_rel() + remaining);
+}
+
+void Engine::take(std::uint32_t slot, Family f, const Address& a, std::uint32_t lifetime) {
+  bind(slot, f, a, subnet_of(a), clock_.wall_seconds(), lifetime, lifetime);
   publish(LeaseChange::Kind::grant, record_of(slot, f));
 }
 
@@ -392,18 +400,9 @@ void Engine::restore(const LeaseRecord& rec) {
       }
       end_binding(slot, f, LeaseChange::Kind::release);
     }
-    with_pools(f, [&](auto& p) {
-      if (!p.insert(rec.address, slot)) p.assign(rec.address, slot);
-    });
-    PeerSlot& s = peers_.at(slot);
-    s.set_address(rec.address);
-    Binding& b = s.binding(f);
-    b.subnet_id = rec.subnet_id;
-    b.cltt = static_cast<std::uint32_t>(rec.cltt);
-    b.valid_lifetime = rec.valid_lifetime;
+    bind(slot, f, rec.address, rec.subnet_id, rec.cltt, rec.valid_lifetime, static_cast<std::uint32_t>(remaining));
     if (!rec.hostname.empty() || !rec.user_context.empty())
       extras_[rec.address] = Extras{rec.hostname, rec.user_context};
-    expiry_.schedule(ExpiryQueue::ref_of(slot, f), now_rel() + static_cast<std::uint32_t>(remaining));
     return;
   }
   std::int64_t hold_left = rec.expires_at() + policy_.hold_reclaimed_time - now_wall;

@@ -147,6 +147,8 @@ class Engine {
 
   Plan plan_family(net::Family f, const LeaseRequest& req, std::optional<std::uint32_t> slot);
   Plan plan_draw(net::Family f, bool has_current);
+  void bind(std::uint32_t slot, net::Family f, const net::Address& a, std::uint32_t subnet_id, std::int64_t cltt,
+            std::uint32_t lifetime, std::uint32_t remaining);
   void take(std::uint32_t slot, net::Family f, const net::Address& a, std::uint32_t lifetime);
   void renew(std::uint32_t slot, net::Family f, std::uint32_t lifetime);
   void end_binding(std::uint32_t slot, net::Family f, LeaseChange::Kind kind);

@@ -21,6 +21,7 @@ struct ListenEndpoint {
   std::string zone;  // interface name for link-local IPv6 ("[fe80::%wg0]:970"), else empty
   std::uint16_t port = 970;
   std::string to_string() const;
+  friend bool operator==(const ListenEndpoint&, const ListenEndpoint&) = default;
 };
 
 struct RequestIpConfig {

@@ -238,10 +238,7 @@ void Server::Impl::reload() {
   if (fresh->lease_database.type != config.lease_database.type || fresh->lease_database.name != config.lease_database.name)
     spdlog::warn("reload: lease-database changes take effect at restart");
   fresh->lease_database = config.lease_database;
-  std::vector<std::string> old_listen, new_listen;
-  for (const auto& ep : config.request_ip.listen) old_listen.push_back(ep.to_string());
-  for (const auto& ep : fresh->request_ip.listen) new_listen.push_back(ep.to_string());
-  if (old_listen != new_listen || fresh->request_ip.threads != config.request_ip.threads)
+  if (fresh->request_ip.listen != config.request_ip.listen || fresh->request_ip.threads != config.request_ip.threads)
     spdlog::warn("reload: request-ip.listen and request-ip.threads changes take effect at restart");
   fresh->request_ip.listen = config.request_ip.listen;
   fresh->request_ip.threads = config.request_ip.threads;

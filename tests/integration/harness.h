@@ -10,18 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.h"
+
 namespace leasehold::testing {
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // A deterministic, valid base64 public key for peer number n.
 std::string test_key(std::uint32_t n);

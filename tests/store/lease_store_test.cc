@@ -4,6 +4,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -22,21 +24,7 @@ using lease::LeaseState;
 using ::testing::HasSubstr;
 using Kind = LeaseChange::Kind;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "lh-store-XXXXXX").string();
-    path_ = mkdtemp(pattern.data()) != nullptr ? pattern : "";
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using leasehold::testing::TempDir;
 
 lease::PublicKey key_of(std::uint8_t seed) {
   std::array<std::uint8_t, lease::PublicKey::kSize> bytes{};

@@ -4,6 +4,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "temp_dir.h"
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -28,22 +30,7 @@ using lease::LeaseRecord;
 using ::testing::HasSubstr;
 using Kind = LeaseChange::Kind;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "lh-sqlite-XXXXXX").string();
-    path_ = mkdtemp(pattern.data()) != nullptr ? pattern : "";
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-  std::string file(const char* name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using leasehold::testing::TempDir;
 
 // A second, raw connection to the same file: how tests reach behind the store.
 class RawDb {
