@@ -1,6 +1,7 @@
 // leasehold-request: sends one request_ip request and prints the answer, like dhcping.
 // For operators checking a server by hand, and for the demo. Plain blocking sockets.
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ bool fill(sockaddr_storage& out, socklen_t& len, const leasehold::server::Listen
   s->sin6_port = htons(ep.port);
   auto bytes = ep.address.v6_bytes();
   std::copy(bytes.begin(), bytes.end(), s->sin6_addr.s6_addr);
+  if (!ep.zone.empty()) s->sin6_scope_id = if_nametoindex(ep.zone.c_str());
   len = sizeof(sockaddr_in6);
   return true;
 }
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
     }
     local.address = *addr;
     local.port = static_cast<std::uint16_t>(source_port);
+    local.zone = remote->zone;  // a link-local source is on the server's interface
     sockaddr_storage from{};
     socklen_t from_len = 0;
     fill(from, from_len, local);

@@ -122,6 +122,14 @@ class Engine {
   std::optional<std::int64_t> next_deadline() const;
 
   std::optional<LeaseView> lease_of(const PublicKey& key) const;
+  // Calls f(key, address) for every address held now (assigned, not expired or held back).
+  template <class F>
+  void for_each_binding(F&& f) const {
+    peers_.for_each([&](std::uint32_t, const PeerSlot& slot) {
+      for (net::Family fam : {net::Family::v4, net::Family::v6})
+        if (slot.binding(fam).present()) f(slot.key, slot.address(fam));
+    });
+  }
   std::optional<PublicKey> holder_of(const net::Address& address) const;
   std::size_t peer_count() const { return peers_.size(); }
   std::size_t binding_count() const { return expiry_.size(); }

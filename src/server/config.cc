@@ -6,6 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wireguard/device.h"
+#include "wireguard/link_local.h"
+
 namespace leasehold::server {
 
 using nlohmann::json;
@@ -56,6 +59,14 @@ class ObjectReader {
     return {};
   }
 
+  Status boolean(const char* key, bool& out) {
+    if (!has(key)) return {};
+    const json& v = get(key);
+    if (!v.is_boolean()) return make_error(Errc::invalid_argument, at(key) + ": expected true or false, got " + brief(v));
+    out = v.get<bool>();
+    return {};
+  }
+
   static std::string brief(const json& v) {
     std::string s = v.dump();
     if (s.size() > 40) s = s.substr(0, 37) + "...";
@@ -102,10 +113,7 @@ Error value_error(const std::string& path, const std::string& value, const std::
     if (auto st_ = (expr); !st_) return st_; \
   } while (0)
 
-Status parse_request_ip(const json& v, const std::string& path, RequestIpConfig& out) {
-  LH_TRY(expect_object(v, path));
-  ObjectReader r(v, path);
-  if (!r.has("listen")) return make_error(Errc::invalid_argument, r.at("listen") + ": required");
+Status parse_listen(ObjectReader& r, RequestIpConfig& out) {
   const json& listen = r.get("listen");
   LH_TRY(expect_array(listen, r.at("listen")));
   if (listen.empty()) return make_error(Errc::invalid_argument, r.at("listen") + ": needs at least one address:port");
@@ -116,10 +124,43 @@ Status parse_request_ip(const json& v, const std::string& path, RequestIpConfig&
     if (!ep) return value_error(p, listen[i].get<std::string>(), "is not address:port: " + ep.error().message);
     out.listen.push_back(*ep);
   }
+  return {};
+}
+
+// With a WireGuard interface, listen defaults to [fe80::%<interface>]:970.
+Status parse_request_ip(const json& v, const std::string& path, const std::string& interface,
+                        RequestIpConfig& out) {
+  LH_TRY(expect_object(v, path));
+  ObjectReader r(v, path);
+  if (r.has("listen")) {
+    LH_TRY(parse_listen(r, out));
+  } else if (interface.empty()) {
+    return make_error(Errc::invalid_argument, r.at("listen") + ": required (or set \"interface\")");
+  }
   LH_TRY(r.number("require-source-port", out.require_source_port, 0, 65535));
   LH_TRY(r.number("idle-timeout", out.idle_timeout_seconds, 1, 86400));
   LH_TRY(r.number("max-connections", out.max_connections, 1, 1'000'000));
   LH_TRY(r.number("threads", out.threads, 1, 64));
+  return r.check_unknown();
+}
+
+// "interface" names the WireGuard interface; "wireguard" tunes how it is used.
+Status parse_wireguard(ObjectReader& top, WireGuardConfig& out) {
+  LH_TRY(top.string("interface", out.interface, false));
+  if (top.has("interface") && !wireguard::valid_interface_name(out.interface))
+    return value_error(top.at("interface"), out.interface, "is not an interface name (1 to 15 bytes, no '/', ':' or spaces)");
+  if (!top.has("wireguard")) return {};
+  const std::string path = top.at("wireguard");
+  if (!out.enabled()) return make_error(Errc::invalid_argument, path + ": needs \"interface\"");
+  LH_TRY(expect_object(top.get("wireguard"), path));
+  ObjectReader r(top.get("wireguard"), path);
+  LH_TRY(r.string("backend", out.backend, false));
+  if (out.backend != "auto" && out.backend != "uapi" && out.backend != "netlink")
+    return value_error(r.at("backend"), out.backend, "is not one of auto, uapi, netlink");
+  LH_TRY(r.string("uapi-socket-dir", out.uapi_socket_dir, false));
+  LH_TRY(r.boolean("zero-touch", out.zero_touch));
+  LH_TRY(r.boolean("pools-from-routes", out.pools_from_routes));
+  LH_TRY(r.number("refresh-interval", out.refresh_interval_seconds, 1, 86400));
   return r.check_unknown();
 }
 
@@ -223,8 +264,14 @@ Status parse_leasehold(const json& v, ServerConfig& cfg) {
   const std::string path = "Leasehold";
   LH_TRY(expect_object(v, path));
   ObjectReader r(v, path);
-  if (!r.has("request-ip")) return make_error(Errc::invalid_argument, r.at("request-ip") + ": required");
-  LH_TRY(parse_request_ip(r.get("request-ip"), r.at("request-ip"), cfg.request_ip));
+  LH_TRY(parse_wireguard(r, cfg.wireguard));
+  if (r.has("request-ip")) {
+    LH_TRY(parse_request_ip(r.get("request-ip"), r.at("request-ip"), cfg.wireguard.interface, cfg.request_ip));
+  } else if (!cfg.wireguard.enabled()) {
+    return make_error(Errc::invalid_argument, r.at("request-ip") + ": required (or set \"interface\")");
+  }
+  if (cfg.wireguard.enabled() && cfg.request_ip.listen.empty())
+    cfg.request_ip.listen.push_back(ListenEndpoint{wireguard::server_link_local(), cfg.wireguard.interface, 970});
 
   auto& pol = cfg.policy;
   bool has_min = r.has("min-valid-lifetime"), has_max = r.has("max-valid-lifetime");

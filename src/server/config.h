@@ -37,8 +37,20 @@ struct PeerEntry {
   net::Address source;
 };
 
+// Serving the peers of a WireGuard interface ("interface" and "wireguard" in the file).
+struct WireGuardConfig {
+  std::string interface;                            // empty: no WireGuard (static peers only)
+  std::string backend = "auto";                     // auto, uapi, netlink
+  std::string uapi_socket_dir = "/var/run/wireguard";
+  bool zero_touch = false;                          // add every peer's derived link-local /128
+  bool pools_from_routes = false;                   // the interface's routes become pools
+  std::uint32_t refresh_interval_seconds = 10;      // peer directory re-read
+  bool enabled() const { return !interface.empty(); }
+};
+
 struct ServerConfig {
   RequestIpConfig request_ip;
+  WireGuardConfig wireguard;
   lease::Policy policy;
   std::vector<PeerEntry> peers;
   store::StoreConfig lease_database;

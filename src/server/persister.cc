@@ -20,6 +20,11 @@ std::size_t Persister::add_loop(asio::io_context& io) {
 
 Persister::~Persister() { stop(); }
 
+void Persister::set_after_commit(AfterCommit after_commit, std::function<void()> when_idle) {
+  after_commit_ = std::move(after_commit);
+  when_idle_ = std::move(when_idle);
+}
+
 void Persister::start() { thread_ = std::thread([this] { run(); }); }
 
 void Persister::stop() {
@@ -95,14 +100,16 @@ void Persister::run() {
       // Work is there unless a group is still adding to it (then ~Group wakes us).
       auto has_work = [&] { return stopping_ || (open_groups_ == 0 && (!pending_.empty() || !retry.empty())); };
       // Idle: tidy the store a chunk at a time, looking for new work between chunks.
-      while (tidy_left && !wake_.wait_for(lock, kIdleBeforeTidy, has_work)) {
+      while (!wake_.wait_for(lock, kIdleBeforeTidy, has_work)) {
         lock.unlock();
-        auto more = store_.tidy();
+        if (when_idle_) when_idle_();
+        if (tidy_left) {
+          auto more = store_.tidy();
+          tidy_left = more.ok() && *more;
+          if (!more.ok()) spdlog::warn("lease store housekeeping failed: {}", more.error().message);
+        }
         lock.lock();
-        tidy_left = more.ok() && *more;
-        if (!more.ok()) spdlog::warn("lease store housekeeping failed: {}", more.error().message);
       }
-      wake_.wait(lock, has_work);
       tidy_left = true;
       if (pending_.empty() && retry.empty()) return;  // stopping, nothing left
       if (stopping_ && pending_.empty() && backoff.count() > 0) {
@@ -129,7 +136,14 @@ void Persister::run() {
       if (ms > stats_.max_commit_ms) stats_.max_commit_ms = ms;
       if (!st) stats_.failures++;
     }
-    if (st) {
+    if (st && after_commit_) {
+      if (auto after = after_commit_(batch); !after) {
+        spdlog::error("after commit of {} changes: {}", batch.size(), after.error().message);
+        st = after;  // answered as failed; the changes are committed and are not retried
+        batch.clear();
+      }
+    }
+    if (st || batch.empty()) {
       batch.clear();
       backoff = std::chrono::milliseconds(0);
     } else {

@@ -18,8 +18,10 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -49,6 +51,13 @@ class Persister {
 
   // Registers an event loop whose coroutines will wait. REQUIRES: before start().
   std::size_t add_loop(boost::asio::io_context& io);
+
+  // Work that must follow every commit before its waiters are told (WireGuard's
+  // allowed-ips): called on the store thread with each committed batch. Its error fails
+  // the batch's waiters (the changes stay committed). `when_idle` runs on the store thread
+  // every idle period. REQUIRES: before start().
+  using AfterCommit = std::function<Status(std::span<const lease::LeaseChange>)>;
+  void set_after_commit(AfterCommit after_commit, std::function<void()> when_idle);
 
   void enqueue(const lease::LeaseChange& change);
 
@@ -86,6 +95,8 @@ class Persister {
   static void settle(Loop& loop, std::uint64_t upto, bool ok);  // on the loop's thread
 
   store::LeaseStore& store_;
+  AfterCommit after_commit_;
+  std::function<void()> when_idle_;
   std::vector<std::unique_ptr<Loop>> loops_;
   std::thread thread_;
 

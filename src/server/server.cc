@@ -20,6 +20,8 @@
 #include "lease/peer_directory.h"
 #include "lease/random_source.h"
 #include "server/persister.h"
+#include "wireguard/allowed_ips_sync.h"
+#include "wireguard/peer_directory.h"
 #include "server/request_ip_service.h"
 
 namespace leasehold::server {
@@ -27,10 +29,34 @@ namespace leasehold::server {
 namespace asio = boost::asio;
 
 namespace {
-std::shared_ptr<const lease::PeerDirectory> make_directory(const ServerConfig& cfg) {
+// Static peers from the config first, then the WireGuard interface's peers.
+class ChainedPeerDirectory final : public lease::PeerDirectory {
+ public:
+  ChainedPeerDirectory(std::shared_ptr<const lease::PeerDirectory> first,
+                       std::shared_ptr<const lease::PeerDirectory> second)
+      : first_(std::move(first)), second_(std::move(second)) {}
+  std::optional<lease::PublicKey> find(const net::Address& source) const override {
+    if (auto key = first_->find(source)) return key;
+    return second_->find(source);
+  }
+
+ private:
+  std::shared_ptr<const lease::PeerDirectory> first_, second_;
+};
+
+std::shared_ptr<const lease::PeerDirectory> make_directory(
+    const ServerConfig& cfg, const std::shared_ptr<wireguard::WireGuardPeerDirectory>& wg) {
   auto dir = std::make_shared<lease::StaticPeerDirectory>();
   for (const auto& p : cfg.peers) dir->add(p.source, p.key);
-  return dir;
+  if (!wg) return dir;
+  if (cfg.peers.empty()) return wg;
+  return std::make_shared<ChainedPeerDirectory>(dir, wg);
+}
+
+std::vector<net::Prefix> lease_space(const lease::Policy& policy) {
+  std::vector<net::Prefix> out;
+  for (const auto& s : policy.subnets) out.push_back(s.prefix);
+  return out;
 }
 
 constexpr std::int64_t kNotArmed = std::numeric_limits<std::int64_t>::max();
@@ -52,10 +78,13 @@ struct Server::Impl {
         random(lease::SeededRandom::from_os()),
         engine(clock, random, feed),
         expiry_timer(io),
+        refresh_timer(io),
         signals(io, SIGTERM, SIGINT, SIGHUP) {}
 
   int run();
   Status load_leases();
+  Status start_wireguard();
+  void arm_refresh();
   Status start_workers();
   void stop_workers();
   void request_expiry_check(std::optional<std::int64_t> deadline);  // any thread
@@ -82,6 +111,9 @@ struct Server::Impl {
   std::unique_ptr<Persister> persister;
   std::vector<std::unique_ptr<Worker>> workers;
   asio::steady_timer expiry_timer;
+  asio::steady_timer refresh_timer;
+  std::shared_ptr<wireguard::WireGuardPeerDirectory> wg_directory;
+  std::unique_ptr<wireguard::AllowedIpsSync> wg_sync;
   std::atomic<std::int64_t> armed_deadline{kNotArmed};
   asio::signal_set signals;
   bool stopping = false;
@@ -121,7 +153,7 @@ Status Server::Impl::start_workers() {
   // Several workers share each listening port through SO_REUSEPORT. The first one binds
   // (which settles port 0 to a real port); the others bind to the ports it got.
   RequestIpConfig shared = config.request_ip;
-  auto directory = make_directory(config);
+  auto directory = make_directory(config, wg_directory);
   for (std::size_t i = 0; i < workers.size(); ++i) {
     if (auto st = workers[i]->service->start(shared, directory, n > 1); !st) return st;
     if (i == 0) {
@@ -158,6 +190,10 @@ int Server::Impl::run() {
     spdlog::critical("loading leases from {}: {}", store->describe(), st.error().message);
     return 1;
   }
+  if (auto st = start_wireguard(); !st) {
+    spdlog::critical("interface {}: {}", config.wireguard.interface, st.error().message);
+    return 1;
+  }
   if (auto st = start_workers(); !st) {
     spdlog::critical("request-ip: {}", st.error().message);
     stop_workers();
@@ -165,6 +201,7 @@ int Server::Impl::run() {
     return 1;
   }
   arm_expiry();
+  arm_refresh();
   wait_signal();
   spdlog::info("leasehold-server ready ({}, {} subnets, {} peers in directory, {} request thread{})",
                store->describe(), config.policy.subnets.size(), config.peers.size(), workers.size(),
@@ -175,6 +212,49 @@ int Server::Impl::run() {
   auto ps = persister->stats();
   spdlog::info("stopped: {} commits, {} changes written, {} failed commits", ps.batches, ps.changes, ps.failures);
   return 0;
+}
+
+// With an interface: reads its peers, makes its allowed-ips match the stored leases, and
+// from then on updates them after every commit (before the answers go out).
+Status Server::Impl::start_wireguard() {
+  const WireGuardConfig& wg = config.wireguard;
+  if (!wg.enabled()) return {};
+  auto for_directory = wireguard::open_device(wg.interface, wg.backend, wg.uapi_socket_dir);
+  if (!for_directory) return for_directory.error();
+  auto for_sync = wireguard::open_device(wg.interface, wg.backend, wg.uapi_socket_dir);
+  if (!for_sync) return for_sync.error();
+  wg_directory = std::make_shared<wireguard::WireGuardPeerDirectory>(std::move(*for_directory), wg.zero_touch);
+  if (auto st = wg_directory->refresh(); !st) return st;
+  wg_sync = std::make_unique<wireguard::AllowedIpsSync>(
+      std::move(*for_sync), lease_space(config.policy), [this] {
+        std::vector<wireguard::LiveAddress> live;
+        std::lock_guard lock(engine_mutex);
+        engine.for_each_binding([&](const lease::PublicKey& key, const net::Address& a) { live.emplace_back(key, a); });
+        return live;
+      });
+  if (auto st = wg_sync->reconcile(); !st) return st;
+  const auto& stats = wg_sync->stats();
+  spdlog::info("interface {} ({} backend): {} peers with a link-local /128; allowed-ips reconciled, {} added, {} removed",
+               wg.interface, wg_sync->device().backend(), wg_directory->size(), stats.added, stats.removed);
+  auto* sync = wg_sync.get();
+  persister->set_after_commit(
+      [sync](std::span<const lease::LeaseChange> changes) { return sync->apply(changes); },
+      [sync] {
+        bool was_dirty = sync->dirty();
+        sync->retry_if_dirty();
+        if (was_dirty && !sync->dirty()) spdlog::info("allowed-ips reconciled again after a failure");
+      });
+  return {};
+}
+
+void Server::Impl::arm_refresh() {
+  if (!wg_directory) return;
+  refresh_timer.expires_after(std::chrono::seconds(config.wireguard.refresh_interval_seconds));
+  refresh_timer.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopping) return;
+    if (auto st = wg_directory->refresh(); !st) spdlog::warn("interface {}: reading peers: {}", config.wireguard.interface, st.error().message);
+    arm_refresh();
+  });
 }
 
 // Workers call this after each request. It costs a post to the main thread only when the
@@ -242,7 +322,11 @@ void Server::Impl::reload() {
     spdlog::warn("reload: request-ip.listen and request-ip.threads changes take effect at restart");
   fresh->request_ip.listen = config.request_ip.listen;
   fresh->request_ip.threads = config.request_ip.threads;
-  auto directory = make_directory(*fresh);
+  if (wg_sync) wg_sync->set_lease_space(lease_space(fresh->policy));
+  if (fresh->wireguard.interface != config.wireguard.interface)
+    spdlog::warn("reload: interface changes take effect at restart");
+  fresh->wireguard = config.wireguard;
+  auto directory = make_directory(*fresh, wg_directory);
   auto request_ip = fresh->request_ip;
   on_each_worker([request_ip, directory](RequestIpService& s) { s.reconfigure(request_ip, directory); });
   spdlog::set_level(spdlog::level::from_str(fresh->log_level));
@@ -258,6 +342,7 @@ void Server::Impl::shutdown() {
   stopping = true;
   on_each_worker([](RequestIpService& s) { s.stop_accepting(); });
   expiry_timer.cancel();
+  refresh_timer.cancel();
   signals.cancel();
   // Let in-flight requests finish: their commits complete and answers go out, then stop.
   auto drain = std::make_shared<asio::steady_timer>(io);

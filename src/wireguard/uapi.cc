@@ -1,6 +1,8 @@
 // wireguard UAPI codec: request text and strict parsing of get/set replies.
 #include "wireguard/uapi.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <array>
 #include <utility>
@@ -69,8 +71,25 @@ Status check_secret(std::string_view key, std::string_view value) {
   return {};
 }
 
+// The device's public key is X25519(private, base point); the private key is not kept.
+std::optional<lease::PublicKey> public_from_private(const lease::PublicKey& secret) {
+  EVP_PKEY* pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, secret.bytes().data(), secret.bytes().size());
+  if (!pkey) return std::nullopt;
+  std::array<std::uint8_t, lease::PublicKey::kSize> out{};
+  std::size_t size = out.size();
+  bool ok = EVP_PKEY_get_raw_public_key(pkey, out.data(), &size) == 1 && size == out.size();
+  EVP_PKEY_free(pkey);
+  if (!ok) return std::nullopt;
+  return lease::PublicKey(out);
+}
+
 Status apply_device_line(DeviceInfo& info, std::string_view key, std::string_view value) {
-  if (key == "private_key") return check_secret(key, value);
+  if (key == "private_key") {
+    auto secret = key_from_hex(value);
+    if (!secret) return corrupt("bad private_key hex");
+    info.public_key = public_from_private(*secret);
+    return {};
+  }
   if (key == "fwmark") return check_uint(key, value, 0xffffffff);
   // listen_port
   const auto port = net::parse_uint(value, 65535);
@@ -243,6 +262,59 @@ std::optional<int> device_errno(const Error& error) {
   std::string_view message = error.message;
   if (message.substr(0, kErrnoPrefix.size()) != kErrnoPrefix) return std::nullopt;
   return parse_errno(message.substr(kErrnoPrefix.size()));
+}
+
+}  // namespace leasehold::wireguard
+
+namespace leasehold::wireguard {
+
+namespace {
+void append_peer(std::string& out, const lease::PublicKey& key) {
+  out += "public_key=";
+  out += key_to_hex(key);
+  out += "\nupdate_only=true\n";
+}
+}  // namespace
+
+std::string update_request(std::span<const AllowedIpsUpdate> updates) {
+  std::string out = "set=1\n";
+  for (const AllowedIpsUpdate& u : updates) {
+    if (u.remove.empty()) continue;
+    append_peer(out, u.key);
+    append_ips(out, "-", u.remove);
+  }
+  for (const AllowedIpsUpdate& u : updates) {
+    if (u.add.empty()) continue;
+    append_peer(out, u.key);
+    append_ips(out, "", u.add);
+  }
+  out += '\n';
+  return out;
+}
+
+std::string replace_update_request(std::span<const AllowedIpsUpdate> updates, const DeviceInfo& current) {
+  std::string out = "set=1\n";
+  for (const AllowedIpsUpdate& u : updates) {
+    if (u.remove.empty()) {
+      if (u.add.empty()) continue;
+      append_peer(out, u.key);
+      append_ips(out, "", u.add);
+      continue;
+    }
+    auto peer = std::find_if(current.peers.begin(), current.peers.end(),
+                             [&](const PeerInfo& p) { return p.key == u.key; });
+    if (peer == current.peers.end()) continue;
+    std::vector<net::Prefix> keep;
+    for (const net::Prefix& ip : peer->allowed_ips)
+      if (std::find(u.remove.begin(), u.remove.end(), ip) == u.remove.end()) keep.push_back(ip);
+    for (const net::Prefix& ip : u.add)
+      if (std::find(keep.begin(), keep.end(), ip) == keep.end()) keep.push_back(ip);
+    append_peer(out, u.key);
+    out += "replace_allowed_ips=true\n";
+    append_ips(out, "", keep);
+  }
+  out += '\n';
+  return out;
 }
 
 }  // namespace leasehold::wireguard

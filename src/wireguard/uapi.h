@@ -15,6 +15,7 @@
 #include "common/result.h"
 #include "lease/public_key.h"
 #include "net/address.h"
+#include "wireguard/types.h"
 
 namespace leasehold::wireguard {
 
@@ -22,20 +23,6 @@ namespace leasehold::wireguard {
 inline constexpr std::size_t kMaxLines = 1'000'000;
 inline constexpr std::size_t kMaxPeers = 1'000'000;
 inline constexpr std::size_t kKeyHexSize = 2 * lease::PublicKey::kSize;  // 64
-
-struct PeerInfo {
-  lease::PublicKey key;
-  std::vector<net::Prefix> allowed_ips;
-  std::string endpoint;                                 // "ip:port" or "[ip6]:port"; empty if none
-  std::optional<std::uint64_t> last_handshake_seconds;  // Unix time; 0 means never
-  std::uint64_t rx_bytes = 0;
-  std::uint64_t tx_bytes = 0;
-};
-
-struct DeviceInfo {
-  std::optional<std::uint16_t> listen_port;
-  std::vector<PeerInfo> peers;  // in reply order; public keys are unique
-};
 
 // Hex form of a 32-byte key as the protocol writes it: 64 lowercase hex digits.
 std::string key_to_hex(const lease::PublicKey& key);
@@ -57,6 +44,15 @@ std::string add_allowed_ips_request(const lease::PublicKey& key, std::span<const
 // replace_allowed_ips_request() then.
 std::string remove_allowed_ips_request(const lease::PublicKey& key,
                                        std::span<const net::Prefix> ips);
+
+// One request for many peers: every removal ("allowed_ip=-") first, then every addition,
+// all update-only.
+std::string update_request(std::span<const AllowedIpsUpdate> updates);
+
+// The same for implementations without single removal: a peer that loses entries gets
+// replace_allowed_ips with `current`'s list for it, minus removals, plus additions; peers
+// missing from `current` are skipped (update-only would skip them anyway).
+std::string replace_update_request(std::span<const AllowedIpsUpdate> updates, const DeviceInfo& current);
 
 // Sets a peer's whole allowed-ips list: "replace_allowed_ips=true" then every prefix in
 // `remaining`. Works on every implementation but races with other writers of that peer.

@@ -102,6 +102,38 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"\"Leasehold\"", "\"Dhcp4\"", "Leasehold"},
         BadCase{"\"subnet4\": [", "\"subnet4\": [,", "not valid JSON"}));
 
+TEST(Config, InterfaceListensOnFe80ByDefault) {
+  auto cfg = parse_config(R"({"Leasehold": {"interface": "wg0", "lease-database": {"type": "memory"},
+                               "wireguard": {"zero-touch": true, "pools-from-routes": true, "backend": "uapi"}}})");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  ASSERT_EQ(cfg->request_ip.listen.size(), 1u);
+  EXPECT_EQ(cfg->request_ip.listen[0].to_string(), "[fe80::%wg0]:970");
+  EXPECT_EQ(cfg->request_ip.require_source_port, 970);
+  EXPECT_EQ(cfg->wireguard.interface, "wg0");
+  EXPECT_TRUE(cfg->wireguard.zero_touch);
+  EXPECT_TRUE(cfg->wireguard.pools_from_routes);
+  EXPECT_EQ(cfg->wireguard.backend, "uapi");
+  EXPECT_EQ(cfg->wireguard.uapi_socket_dir, "/var/run/wireguard");
+  // An explicit listen list wins.
+  auto own = parse_config(R"({"Leasehold": {"interface": "wg0", "lease-database": {"type": "memory"},
+                               "request-ip": {"listen": ["[fe80::1%wg0]:971"]}}})");
+  ASSERT_TRUE(own.ok()) << own.error().message;
+  EXPECT_EQ(own->request_ip.listen[0].to_string(), "[fe80::1%wg0]:971");
+}
+
+TEST(Config, WireGuardSettingsAreChecked) {
+  const char* bad[] = {
+      R"({"Leasehold": {"interface": "wg/0", "lease-database": {"type": "memory"}}})",
+      R"({"Leasehold": {"interface": "", "lease-database": {"type": "memory"}}})",
+      R"({"Leasehold": {"wireguard": {}, "request-ip": {"listen": ["127.0.0.1:1"]}, "lease-database": {"type": "memory"}}})",
+      R"({"Leasehold": {"interface": "wg0", "wireguard": {"backend": "kernel"}, "lease-database": {"type": "memory"}}})",
+      R"({"Leasehold": {"interface": "wg0", "wireguard": {"zero-touch": 1}, "lease-database": {"type": "memory"}}})",
+      R"({"Leasehold": {"interface": "wg0", "wireguard": {"zerotouch": true}, "lease-database": {"type": "memory"}}})",
+      R"({"Leasehold": {"lease-database": {"type": "memory"}}})",
+  };
+  for (const char* text : bad) EXPECT_FALSE(parse_config(text).ok()) << text;
+}
+
 TEST(Config, SecondListOfTheSameSourceIsRejected) {
   std::string peers = std::string("\"peers\": [ { \"public-key\": \"") + kKey + "\", \"source\": \"127.1.0.1\" }, " +
                       "{ \"public-key\": \"" + kKey + "\", \"source\": \"127.1.0.1\" } ]";
