@@ -19,8 +19,11 @@
 #include "lease/engine.h"
 #include "lease/peer_directory.h"
 #include "lease/random_source.h"
+#include "netif/netif.h"
 #include "server/persister.h"
+#include "server/route_pools.h"
 #include "wireguard/allowed_ips_sync.h"
+#include "wireguard/link_local.h"
 #include "wireguard/peer_directory.h"
 #include "server/request_ip_service.h"
 
@@ -51,6 +54,44 @@ std::shared_ptr<const lease::PeerDirectory> make_directory(
   if (!wg) return dir;
   if (cfg.peers.empty()) return wg;
   return std::make_shared<ChainedPeerDirectory>(dir, wg);
+}
+
+// The configured policy, plus (with pools-from-routes) a subnet per route of the interface.
+Result<lease::Policy> effective_policy(const ServerConfig& cfg) {
+  if (!cfg.wireguard.pools_from_routes) return cfg.policy;
+  const std::string& ifname = cfg.wireguard.interface;
+  auto routes = netif::list_route_prefixes(ifname);
+  if (!routes) return routes.error();
+  auto addresses = netif::list_addresses(ifname);
+  if (!addresses) return addresses.error();
+  std::vector<net::Address> own;
+  for (const auto& a : *addresses) own.push_back(a.address);
+  lease::Policy policy = with_route_pools(cfg.policy, *routes, own);
+  for (std::size_t i = cfg.policy.subnets.size(); i < policy.subnets.size(); ++i)
+    spdlog::info("pools-from-routes: subnet {} from route {} on {}", policy.subnets[i].id,
+                 policy.subnets[i].prefix.to_string(), ifname);
+  if (policy.subnets.size() == cfg.policy.subnets.size() && !routes->empty())
+    spdlog::info("pools-from-routes: every route on {} is already a configured subnet", ifname);
+  if (auto st = lease::validate_policy(policy); !st) return st.error();
+  return policy;
+}
+
+// The server listens on fe80:: of the interface by default; make sure it is there. Without
+// DAD (a tunnel has no one to clash with), so the listener can bind at once.
+Status ensure_server_link_local(const ServerConfig& cfg) {
+  const auto& listen = cfg.request_ip.listen;
+  const auto ll = wireguard::server_link_local();
+  bool wanted = std::any_of(listen.begin(), listen.end(), [&](const ListenEndpoint& ep) {
+    return ep.address == ll && ep.zone == cfg.wireguard.interface;
+  });
+  if (!wanted) return {};
+  auto addresses = netif::list_addresses(cfg.wireguard.interface);
+  if (!addresses) return addresses.error();
+  for (const auto& a : *addresses)
+    if (a.address == ll) return {};
+  if (auto st = netif::add_address(cfg.wireguard.interface, ll, 64); !st) return st;
+  spdlog::info("added fe80::/64 to {}", cfg.wireguard.interface);
+  return {};
 }
 
 std::vector<net::Prefix> lease_space(const lease::Policy& policy) {
@@ -180,6 +221,18 @@ int Server::Impl::run() {
     return 1;
   }
   store = std::move(opened.value());
+  if (config.wireguard.enabled()) {
+    if (auto st = ensure_server_link_local(config); !st) {
+      spdlog::critical("interface {}: {}", config.wireguard.interface, st.error().message);
+      return 1;
+    }
+  }
+  auto policy = effective_policy(config);
+  if (!policy) {
+    spdlog::critical("configuration: {}", policy.error().message);
+    return 1;
+  }
+  config.policy = std::move(*policy);
   if (auto st = engine.configure(config.policy); !st) {
     spdlog::critical("configuration: {}", st.error().message);
     return 1;
@@ -307,6 +360,16 @@ void Server::Impl::reload() {
     spdlog::error("reload of {} refused, keeping the running configuration: {}", config_path, fresh.error().message);
     return;
   }
+  // The interface and its settings stay as started; routes are read again.
+  if (fresh->wireguard.interface != config.wireguard.interface)
+    spdlog::warn("reload: interface changes take effect at restart");
+  fresh->wireguard = config.wireguard;
+  auto policy = effective_policy(*fresh);
+  if (!policy) {
+    spdlog::error("reload refused: {}", policy.error().message);
+    return;
+  }
+  fresh->policy = std::move(*policy);
   {
     std::lock_guard lock(engine_mutex);
     if (auto st = engine.configure(fresh->policy); !st) {
@@ -323,9 +386,6 @@ void Server::Impl::reload() {
   fresh->request_ip.listen = config.request_ip.listen;
   fresh->request_ip.threads = config.request_ip.threads;
   if (wg_sync) wg_sync->set_lease_space(lease_space(fresh->policy));
-  if (fresh->wireguard.interface != config.wireguard.interface)
-    spdlog::warn("reload: interface changes take effect at restart");
-  fresh->wireguard = config.wireguard;
   auto directory = make_directory(*fresh, wg_directory);
   auto request_ip = fresh->request_ip;
   on_each_worker([request_ip, directory](RequestIpService& s) { s.reconfigure(request_ip, directory); });
