@@ -1,87 +1,112 @@
 #!/usr/bin/env bash
-# The main job, on the embedded SQLite store: builds leasehold, starts leasehold-server on
-# loopback with a generated config, and walks three peers through real request_ip
-# exchanges: grants, a renewal, a refused hint, a stranger refused, a restart that keeps
-# every lease. (On WireGuard tunnels once the WireGuard work lands: see docs/wireguard.md.)
+# The main job: real leases on real WireGuard tunnels, on the embedded SQLite store.
+# Builds leasehold, makes a lab of network namespaces joined by veth (scripts/wg-lab.sh:
+# a server and two clients, wireguard-go in each), starts leasehold-server on the server's
+# interface in zero-touch mode and leasehold-client on each client's, then shows the
+# clients' leased addresses, the server's allowed-ips, a ping between the clients over
+# their leased addresses, a server restart that keeps everything, and the clients
+# releasing on stop. Everything it made is removed on exit. Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh build -DLEASEHOLD_TESTS=OFF -DLEASEHOLD_BENCH=OFF >/dev/null
 
-server=build/apps/leasehold-server/leasehold-server
-request=build/apps/leasehold-request/leasehold-request
-work="$(mktemp -d /tmp/leasehold-demo-XXXXXX)"
-port=$((20000 + RANDOM % 20000))
-pid=""
+bin=$PWD/build/apps
+id=d$(printf '%x' $$)
+work=$(mktemp -d /tmp/leasehold-demo-XXXXXX)
+pids=()
 cleanup() {
-  [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  scripts/wg-lab.sh down "$id"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-key() { head -c 32 /dev/urandom | base64; }
-k1=$(key); k2=$(key); k3=$(key)
-cat >"$work/leasehold.json" <<JSON
-// Demo configuration: three peers known by their source addresses on loopback.
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '$ %s\n' "$*"; "$@"; }
+wait_log() {  # file text [timeout]
+  for _ in $(seq $((${3:-20} * 10))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  echo "timed out waiting for '$2' in $1:" >&2; cat "$1" >&2; return 1
+}
+
+step "A lab: server and two clients in network namespaces, wireguard-go in each"
+eval "$(scripts/wg-lab.sh up "$id" 2 --zero-touch)"
+echo "server $LAB_SERVER_NS ($LAB_SERVER_IF), clients $LAB_CLIENT1_NS ($LAB_CLIENT1_IF), $LAB_CLIENT2_NS ($LAB_CLIENT2_IF)"
+show ip netns exec "$LAB_SERVER_NS" wg show "$LAB_SERVER_IF" allowed-ips
+
+cat >"$work/server.json" <<JSON
 { "Leasehold": {
-    "request-ip": { "listen": ["127.0.0.1:$port"], "require-source-port": 0 },
-    "valid-lifetime": 3600, "min-valid-lifetime": 60, "max-valid-lifetime": 86400,
-    "hold-reclaimed-time": 0,
-    "subnet4": [ { "id": 1, "subnet": "10.47.0.0/16", "pools": [ { "pool": "10.47.0.0/17" } ] } ],
-    "subnet6": [ { "id": 1, "subnet": "fd00:47::/64", "pools": [ { "pool": "fd00:47::/64" } ] } ],
-    "reservations": [ { "public-key": "$k3", "ip-address": "10.47.200.1" } ],
-    "peers": [ { "public-key": "$k1", "source": "127.1.0.1" },
-               { "public-key": "$k2", "source": "127.1.0.2" },
-               { "public-key": "$k3", "source": "127.1.0.3" } ],
+    "interface": "$LAB_SERVER_IF",
+    "wireguard": { "zero-touch": true },
+    "valid-lifetime": 3600,
+    "subnet4": [ { "id": 1, "subnet": "10.66.0.0/24", "pools": [ { "pool": "10.66.0.10-10.66.0.200" } ] } ],
+    "subnet6": [ { "id": 2, "subnet": "fd66::/64", "pools": [ { "pool": "fd66::/64" } ] } ],
     "lease-database": { "type": "sqlite", "name": "$work/leases.db" } } }
 JSON
 
 start_server() {
-  local before
-  before=$(grep -c "leasehold-server ready" "$work/server.log" 2>/dev/null || true)
-  "$server" --config "$work/leasehold.json" 2>>"$work/server.log" &
-  pid=$!
-  for _ in $(seq 200); do
-    (( $(grep -c "leasehold-server ready" "$work/server.log" 2>/dev/null || true) > ${before:-0} )) && return 0
-    sleep 0.05
-  done
-  echo "server did not start:"; cat "$work/server.log"; exit 1
+  ip netns exec "$LAB_SERVER_NS" "$bin/leasehold-server/leasehold-server" --config "$work/server.json" \
+    >>"$work/server.log" 2>&1 &
+  pids+=($!)
+  server_pid=$!
 }
-ask() {  # ask TITLE SOURCE [leasehold-request options]
-  local title="$1" source="$2"; shift 2
-  echo "== $title (peer at $source)"
-  "$request" --server "127.0.0.1:$port" --source "$source" "$@" | sed 's/^/   /' || true
-}
-field() { sed -n "s/^$1=//p"; }
 
-echo "leasehold demo: server on 127.0.0.1:$port, store $work/leases.db"
-"$server" --check-config --config "$work/leasehold.json"
+step "leasehold-server on $LAB_SERVER_IF (listens on [fe80::%$LAB_SERVER_IF]:970, zero-touch link-locals)"
 start_server
+wait_log "$work/server.log" "leasehold-server ready"
+sed 's/^[^ ]* [^ ]* /  /' "$work/server.log"
 
-ask "peer 1 asks for a lease" 127.1.0.1
-ask "peer 2 asks for a lease" 127.1.0.2
-ask "peer 3 has a reservation" 127.1.0.3
-lease1=$("$request" --server "127.0.0.1:$port" --source 127.1.0.1)
-v4=$(field ipv4 <<<"$lease1"); v6=$(field ipv6 <<<"$lease1")
-ask "peer 1 renews with its addresses as hints and a 2-hour lease time" 127.1.0.1 --ipv4 "$v4" --ipv6 "$v6" --leasetime 7200
-ask "peer 2 hints peer 1's address: not granted, a random one instead" 127.1.0.2 --ipv4 "$v4"
-echo "== a stranger (127.1.0.99) is refused"
-"$request" --server "127.0.0.1:$port" --source 127.1.0.99 2>&1 | sed 's/^/   /' || true
+step "leasehold-client on each client interface"
+for k in 1 2; do
+  ns_var=LAB_CLIENT${k}_NS if_var=LAB_CLIENT${k}_IF
+  ip netns exec "${!ns_var}" "$bin/leasehold-client/leasehold-client" --interface "${!if_var}" \
+    --state-dir "$work/client$k" >"$work/client$k.log" 2>&1 &
+  pids+=($!)
+  eval "client${k}_pid=$!"
+done
+for k in 1 2; do
+  wait_log "$work/client$k.log" "lease bound"
+  echo "client $k: $(grep -m1 'lease bound' "$work/client$k.log" | sed 's/^.*lease bound/lease bound/')"
+done
 
-echo "== the change log in SQLite: every change, in order, durable before its answer"
+step "The clients' interfaces carry their leased addresses (/32 and /128)"
+show ip netns exec "$LAB_CLIENT1_NS" ip -brief addr show dev "$LAB_CLIENT1_IF"
+show ip netns exec "$LAB_CLIENT2_NS" ip -brief addr show dev "$LAB_CLIENT2_IF"
+
+step "The server's allowed-ips: each peer's derived link-local and its leased addresses"
+show ip netns exec "$LAB_SERVER_NS" wg show "$LAB_SERVER_IF" allowed-ips
+
+a1=$(grep -m1 'lease bound' "$work/client1.log" | sed -E 's/.*ipv4 ([^ ]+) ipv6 ([^ ]+).*/\1 \2/')
+a2=$(grep -m1 'lease bound' "$work/client2.log" | sed -E 's/.*ipv4 ([^ ]+) ipv6 ([^ ]+).*/\1 \2/')
+read -r c1v4 c1v6 <<<"$a1"
+read -r c2v4 c2v6 <<<"$a2"
+
+step "Client 1 pings client 2 over the leased addresses, through the server"
+show ip netns exec "$LAB_CLIENT1_NS" ping -c 2 -W 2 -I "$c1v4" "$c2v4"
+show ip netns exec "$LAB_CLIENT1_NS" ping -6 -c 2 -W 2 -I "$c1v6" "$c2v6"
+
+step "The leases in SQLite"
+sleep 0.5  # the change log is folded into the lease tables once the server is idle
 sqlite3 -header -column "$work/leases.db" \
-  "SELECT seq, CASE kind WHEN 0 THEN 'grant' WHEN 1 THEN 'renew' WHEN 2 THEN 'release' WHEN 3 THEN 'expire' ELSE 'remove' END AS change,
-          hex(address) AS address, valid_lifetime FROM change_log ORDER BY seq" | sed 's/^/   /'
+  "SELECT (address>>24)||'.'||((address>>16)&255)||'.'||((address>>8)&255)||'.'||(address&255) AS address,
+          substr(hex(public_key),1,12) AS key_hex, subnet_id, valid_lifetime, state FROM lease4
+   UNION ALL
+   SELECT lower(hex(address)), substr(hex(public_key),1,12), subnet_id, valid_lifetime, state FROM lease6" |
+  sed 's/^/   /'
 
-echo "== stop the server (SIGTERM): the log is folded into the lease tables"
-kill -TERM "$pid"; wait "$pid" || true; pid=""
-sqlite3 -header -column "$work/leases.db" \
-  "SELECT (address>>24)||'.'||((address>>16)&255)||'.'||((address>>8)&255)||'.'||(address&255) AS ipv4,
-          subnet_id, cltt, valid_lifetime, state FROM lease4 ORDER BY address" | sed 's/^/   /'
-
-echo "== start it again: leases come back from the store"
+step "Server restart: the store is the truth; allowed-ips are reconciled, leases kept"
+kill "$server_pid"; wait "$server_pid" || true
+: >"$work/server.log"
 start_server
-ask "peer 1 renews after the restart" 127.1.0.1 --ipv4 "$v4" --ipv6 "$v6"
-echo "== server log"
-sed 's/^/   /' "$work/server.log"
-echo "demo finished"
+wait_log "$work/server.log" "leasehold-server ready"
+grep -E "loaded|reconciled" "$work/server.log" | sed 's/^[^ ]* [^ ]* /  /'
+show ip netns exec "$LAB_SERVER_NS" wg show "$LAB_SERVER_IF" allowed-ips
+
+step "Clients stop: they release their leases and take their addresses off"
+kill "$client1_pid" "$client2_pid"; wait "$client1_pid" "$client2_pid" || true
+show ip netns exec "$LAB_CLIENT1_NS" ip -brief addr show dev "$LAB_CLIENT1_IF"
+sleep 0.5
+show ip netns exec "$LAB_SERVER_NS" wg show "$LAB_SERVER_IF" allowed-ips
+echo
+echo "demo complete"

@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(build-essential cmake ccache pkg-config git
           libboost-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev
           libcli11-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
-          iproute2 procps libmnl-dev)
+          iproute2 procps libmnl-dev
+          wireguard-go wireguard-tools iputils-ping)
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)
 fi

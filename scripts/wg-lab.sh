@@ -60,13 +60,15 @@ lab_up() {
     wg genkey >"$dir/c$k.key" && wg pubkey <"$dir/c$k.key" >"$dir/c$k.pub"
     start_wireguard "$cns" "$cif" "$dir/c$k.key"
     ns_exec "$cns" ip link set "$cif" up
+    # The server must know the client before the client's first handshake, or that
+    # handshake is dropped and retried only 5 s later.
+    local ll=""
+    [[ -n $zero_touch ]] || ll=fe80::100:$k
+    ns_exec "$server" wg set "$sif" peer "$(cat "$dir/c$k.pub")" ${ll:+allowed-ips "$ll/128"}
     ns_exec "$cns" wg set "$cif" peer "$(cat "$dir/s.pub")" endpoint "10.201.$k.1:51820" \
       persistent-keepalive 1 allowed-ips fe80::/128,10.66.0.0/24,fd66::/64
     ns_exec "$cns" ip route add 10.66.0.0/24 dev "$cif"
     ns_exec "$cns" ip -6 route add fd66::/64 dev "$cif"
-    local ll=""
-    [[ -n $zero_touch ]] || ll=fe80::100:$k
-    ns_exec "$server" wg set "$sif" peer "$(cat "$dir/c$k.pub")" ${ll:+allowed-ips "$ll/128"}
     echo "LAB_CLIENT${k}_NS=$cns"
     echo "LAB_CLIENT${k}_IF=$cif"
     echo "LAB_CLIENT${k}_PUB=$(cat "$dir/c$k.pub")"

@@ -3,7 +3,7 @@
 #include <limits>
 #include <string>
 
-#include "wgdyn/frame.h"
+#include "wgdyn/message_lines.h"
 
 namespace leasehold::wgdyn {
 namespace {
@@ -13,37 +13,6 @@ constexpr std::uint64_t kVersion = 1;
 
 Error invalid(std::string message) { return make_error(Errc::invalid_argument, std::move(message)); }
 Error unsupported(std::string message) { return make_error(kUnsupportedErrc, std::move(message)); }
-
-// Every check that does not depend on keys: returns the message's lines without the final
-// empty line, still '\n'-terminated, or why the bytes cannot be a message.
-Result<std::string_view> check_layout(std::string_view message) {
-  if (message.size() > kMaxMessage) return invalid("message too long");
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t newline = message.find('\n', start);
-    if (newline == std::string_view::npos) return invalid("missing empty line");
-    const std::string_view line = message.substr(start, newline - start);
-    if (line.size() + 1 > kMaxLine) return invalid("line too long");
-    for (char c : line) {
-      // CR gets its own message: "\r\n" line ends are the likeliest client mistake.
-      if (c == '\r') return invalid("carriage return in line");
-      if (c < 0x20 || c > 0x7e) return invalid("bad character");
-    }
-    start = newline + 1;
-    if (line.empty()) break;
-  }
-  if (start != message.size()) return invalid("bytes after empty line");
-  if (start == 1) return invalid("missing command line");
-  return message.substr(0, start - 1);
-}
-
-// REQUIRES: `rest` is non-empty and ends with '\n'.
-std::string_view take_line(std::string_view& rest) {
-  const std::size_t newline = rest.find('\n');
-  const std::string_view line = rest.substr(0, newline);
-  rest.remove_prefix(newline + 1);
-  return line;
-}
 
 // One host address: "a.b.c.d", "a.b.c.d/32", "x::y" or "x::y/128"; no wider prefix.
 Result<net::Address> parse_host_address(std::string_view key, std::string_view value) {
@@ -76,7 +45,7 @@ RequestFault request_fault(const Error& error) {
 }
 
 Result<Request> parse_request(std::string_view message) {
-  auto layout = check_layout(message);
+  auto layout = message_lines(message);
   if (!layout) return layout.error();
   std::string_view rest = *layout;
 
@@ -92,12 +61,9 @@ Result<Request> parse_request(std::string_view message) {
   std::optional<FamilyRequest> ip4, ip6;    // upstream ip= lines, by family
   Request request;
   while (!rest.empty()) {
-    const std::string_view line = take_line(rest);
-    const std::size_t sep = line.find('=');
-    if (sep == std::string_view::npos) return invalid("line without '='");
-    if (sep == 0) return invalid("empty key");
-    const std::string_view key = line.substr(0, sep);
-    const std::string_view value = line.substr(sep + 1);
+    auto line = split_key_value(take_line(rest));
+    if (!line) return line.error();
+    const auto [key, value] = *line;
 
     if (key == "ipv4" || key == "ipv6") {
       const bool is_v4 = key == "ipv4";
@@ -125,7 +91,11 @@ Result<Request> parse_request(std::string_view message) {
     // Any other key is for a later version; skipping it keeps old servers usable.
   }
 
-  if (ip4 || ip6) {
+  // "leasetime=0" with no address line is the upstream release-everything request made
+  // unambiguous: to an upstream server it is the empty request (release everything), and
+  // no v1 client asks for a lease of no time. leasehold-client sends it on stop.
+  const bool release_all = !ip4 && !ip6 && !ipv4 && !ipv6 && request.leasetime_seconds == 0u;
+  if (ip4 || ip6 || release_all) {
     if (ipv4 || ipv6) return invalid("ip= mixed with ipv4= or ipv6=");
     request.format = Format::upstream;
     const FamilyRequest release{Want::release, {}};

@@ -162,7 +162,7 @@ TEST(WireGuardE2E, ReleaseOnStopLeavesNothingBehind) {
   ASSERT_EQ(c1.stop(), 0) << c1.log();
   EXPECT_TRUE(lab.client_addresses(1).empty());
   EXPECT_TRUE(eventually([&] { return !contains(lab.server_allowed_ips(1), b1->v4 + "/32"); }, seconds(5)))
-      << lab.server_allowed_ips(1);
+      << lab.server_allowed_ips(1) << c1.log() << server.log();
 }
 
 TEST(WireGuardE2E, StrangersWrongPortsAndPeersWithoutALinkLocalHostAreRefused) {

@@ -61,8 +61,18 @@ TEST(RequestV1, OneFamilyHinted) {
   EXPECT_EQ(r.v6.want, Want::hint);
 }
 
+TEST(RequestV1, LeasetimeZeroAloneReleasesEverything) {
+  Request r = parse_ok("request_ip=1\nleasetime=0\n\n");
+  EXPECT_EQ(r.format, Format::upstream);
+  EXPECT_EQ(r.v4.want, Want::release);
+  EXPECT_EQ(r.v6.want, Want::release);
+  // With a hint it is an ordinary v1 request (the engine clamps the lease time).
+  Request hinted = parse_ok("request_ip=1\nipv4=10.0.0.1/32\nleasetime=0\n\n");
+  EXPECT_EQ(hinted.format, Format::v1);
+  EXPECT_EQ(hinted.leasetime_seconds, 0u);
+}
+
 TEST(RequestV1, LeasetimeBounds) {
-  EXPECT_EQ(parse_ok("request_ip=1\nleasetime=0\n\n").leasetime_seconds, 0u);
   EXPECT_EQ(parse_ok("request_ip=1\nleasetime=4294967295\n\n").leasetime_seconds, 4294967295u);
   expect_invalid("request_ip=1\nleasetime=4294967296\n\n", "bad leasetime");
   for (const char* bad : {"", "-1", "+5", " 5", "5 ", "0x10", "1e3", "99999999999999999999999"})
