@@ -256,9 +256,10 @@ int Server::Impl::run() {
   arm_expiry();
   arm_refresh();
   wait_signal();
-  spdlog::info("leasehold-server ready ({}, {} subnets, {} peers in directory, {} request thread{})",
-               store->describe(), config.policy.subnets.size(), config.peers.size(), workers.size(),
-               workers.size() == 1 ? "" : "s");
+  std::string peers = std::to_string(config.peers.size()) + " static peers";
+  if (wg_directory) peers += ", " + std::to_string(wg_directory->size()) + " WireGuard peers on " + config.wireguard.interface;
+  spdlog::info("leasehold-server ready ({}, {} subnets, {}, {} request thread{})", store->describe(),
+               config.policy.subnets.size(), peers, workers.size(), workers.size() == 1 ? "" : "s");
   io.run();
   stop_workers();
   persister->stop();

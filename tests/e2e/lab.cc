@@ -199,6 +199,11 @@ NsProcess& Lab::start_server(const std::string& config_path) {
   return *server_;
 }
 
+bool Lab::serve(const std::string& extra) {
+  return start_server(write_server_config(extra)).wait_for("leasehold-server ready", std::chrono::seconds(20)) !=
+         std::string::npos;
+}
+
 NsProcess& Lab::start_client(int k, const std::vector<std::string>& extra_args) {
   auto& slot = clients_[k];
   if (!slot) {

@@ -84,6 +84,8 @@ class Lab {
   // A server config on this lab's interface: `extra` is spliced into "Leasehold".
   std::string write_server_config(const std::string& extra) const;
   NsProcess& start_server(const std::string& config_path);
+  // Writes a config with `extra`, starts the server and waits until it is ready.
+  bool serve(const std::string& extra);
   NsProcess& server() { return *server_; }
   // Client k with the lab's link-local (if any) and a state dir of its own.
   NsProcess& start_client(int k, const std::vector<std::string>& extra_args = {});

@@ -58,8 +58,8 @@ std::vector<std::string> host_prefixes(const Bound& b) {
 TEST(WireGuardE2E, LeasesReachInterfacesAndAllowedIpsAndClientsPingEachOther) {
   Lab lab(2);
   REQUIRE_LAB(lab);
-  auto& server = lab.start_server(lab.write_server_config(R"("valid-lifetime": 20, "min-valid-lifetime": 10)"));
-  ASSERT_NE(server.wait_for("leasehold-server ready", kStart), std::string::npos) << server.log();
+  ASSERT_TRUE(lab.serve(R"("valid-lifetime": 20, "min-valid-lifetime": 10)")) << lab.server().log();
+  auto& server = lab.server();
   auto& c1 = lab.start_client(1);
   auto& c2 = lab.start_client(2);
   auto b1 = wait_bound(c1);
@@ -85,8 +85,8 @@ TEST(WireGuardE2E, LeasesReachInterfacesAndAllowedIpsAndClientsPingEachOther) {
 TEST(WireGuardE2E, ExpiryRemovesTheAddressesOnBothSides) {
   Lab lab(1);
   REQUIRE_LAB(lab);
-  auto& server = lab.start_server(lab.write_server_config(R"("valid-lifetime": 10, "min-valid-lifetime": 10)"));
-  ASSERT_NE(server.wait_for("leasehold-server ready", kStart), std::string::npos) << server.log();
+  ASSERT_TRUE(lab.serve(R"("valid-lifetime": 10, "min-valid-lifetime": 10)")) << lab.server().log();
+  auto& server = lab.server();
   auto& c1 = lab.start_client(1);
   auto b1 = wait_bound(c1);
   ASSERT_TRUE(b1) << c1.log();
@@ -135,8 +135,7 @@ TEST(WireGuardE2E, ServerRestartKeepsLeasesAndRepairsAllowedIps) {
 TEST(WireGuardE2E, ClientRestartAsksForAndKeepsItsAddresses) {
   Lab lab(1);
   REQUIRE_LAB(lab);
-  auto& server = lab.start_server(lab.write_server_config(R"("valid-lifetime": 3600)"));
-  ASSERT_NE(server.wait_for("leasehold-server ready", kStart), std::string::npos) << server.log();
+  ASSERT_TRUE(lab.serve(R"("valid-lifetime": 3600)")) << lab.server().log();
   auto& c1 = lab.start_client(1, {"--on-stop", "keep"});
   auto b1 = wait_bound(c1);
   ASSERT_TRUE(b1) << c1.log();
@@ -154,8 +153,8 @@ TEST(WireGuardE2E, ClientRestartAsksForAndKeepsItsAddresses) {
 TEST(WireGuardE2E, ReleaseOnStopLeavesNothingBehind) {
   Lab lab(1);
   REQUIRE_LAB(lab);
-  auto& server = lab.start_server(lab.write_server_config(R"("valid-lifetime": 3600)"));
-  ASSERT_NE(server.wait_for("leasehold-server ready", kStart), std::string::npos) << server.log();
+  ASSERT_TRUE(lab.serve(R"("valid-lifetime": 3600)")) << lab.server().log();
+  auto& server = lab.server();
   auto& c1 = lab.start_client(1);  // --on-stop release is the default
   auto b1 = wait_bound(c1);
   ASSERT_TRUE(b1) << c1.log();
@@ -172,8 +171,8 @@ TEST(WireGuardE2E, StrangersWrongPortsAndPeersWithoutALinkLocalHostAreRefused) {
   // /112 proves nothing about one address, so the directory does not know it.
   ASSERT_EQ(lab.in(lab.server_ns(), "wg set " + lab.server_if() + " peer " + lab.client_pub(2) +
                                         " allowed-ips fe80::100:0/112").exit_code, 0);
-  auto& server = lab.start_server(lab.write_server_config(R"("valid-lifetime": 3600)"));
-  ASSERT_NE(server.wait_for("leasehold-server ready", kStart), std::string::npos) << server.log();
+  ASSERT_TRUE(lab.serve(R"("valid-lifetime": 3600)")) << lab.server().log();
+  auto& server = lab.server();
   const std::string request = std::string(LEASEHOLD_REQUEST_PATH);
   auto ask = [&](int k, int port) {
     lab.in(lab.client_ns(k), "ip -6 addr add " + lab.client_link_local(k) + "/64 dev " + lab.client_if(k) +
@@ -227,8 +226,8 @@ TEST(WireGuardE2E, ZeroTouchNeedsNoLinkLocalProvisioning) {
   Lab lab(1, /*zero_touch=*/true);
   REQUIRE_LAB(lab);
   EXPECT_EQ(lab.server_allowed_ips(1), "(none)");
-  auto& server = lab.start_server(lab.write_server_config(R"("wireguard": { "zero-touch": true })"));
-  ASSERT_NE(server.wait_for("leasehold-server ready", kStart), std::string::npos) << server.log();
+  ASSERT_TRUE(lab.serve(R"("wireguard": { "zero-touch": true })")) << lab.server().log();
+  auto& server = lab.server();
   EXPECT_TRUE(contains(lab.server_allowed_ips(1), "fe80::")) << lab.server_allowed_ips(1);
   auto& c1 = lab.start_client(1);  // no --link-local: derived from its own key
   auto b1 = wait_bound(c1);

@@ -10,13 +10,9 @@ namespace {
 using lease::LeaseChange;
 using Kind = lease::LeaseChange::Kind;
 
-lease::PublicKey key(std::uint8_t n) {
-  std::array<std::uint8_t, 32> b{};
-  b.fill(n);
-  return lease::PublicKey(b);
-}
-net::Address addr(const char* t) { return *net::Address::parse(t); }
-net::Prefix pfx(const char* t) { return *net::Prefix::parse(t); }
+using testing::addr;
+using testing::key;
+using testing::pfx;
 
 LeaseChange change(Kind kind, std::uint8_t k, const char* a) {
   LeaseChange c{kind, {}};

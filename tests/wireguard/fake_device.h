@@ -1,14 +1,25 @@
-// FakeDevice: an in-memory WireGuard device with the semantics the real ones share:
+// Test support for the wireguard module. FakeDevice: an in-memory WireGuard device with the semantics the real ones share:
 // update-only (unknown peers are skipped), removals before additions, and an address
 // moves to the last peer given it (allowed-ips are unique across peers).
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <memory>
 #include <vector>
 
 #include "wireguard/device.h"
 
 namespace leasehold::wireguard::testing {
+
+// A key whose 32 bytes are all n, and parsing shorthands for tests.
+inline lease::PublicKey key(std::uint8_t n) {
+  std::array<std::uint8_t, 32> b{};
+  b.fill(n);
+  return lease::PublicKey(b);
+}
+inline net::Address addr(const char* t) { return *net::Address::parse(t); }
+inline net::Prefix pfx(const char* t) { return *net::Prefix::parse(t); }
 
 class FakeDevice final : public Device {
  public:
