@@ -556,7 +556,10 @@ TEST(NetlinkDump, BadAllowedIps) {
             "bad allowed ip family");
   EXPECT_EQ(dump_error(one_ip_dump([](Builder& b) { b.v4("10.0.0.1", 24); })), "allowed ip host bits set");
   EXPECT_EQ(dump_error(one_ip_dump([&](Builder& b) {
-              b.begin(0).value<std::uint16_t>(WGALLOWEDIP_A_FAMILY, AF_INET).raw(WGALLOWEDIP_A_IPADDR, zeros.data(), 4).end();
+              b.begin(0)
+                  .value<std::uint16_t>(WGALLOWEDIP_A_FAMILY, AF_INET)
+                  .raw(WGALLOWEDIP_A_IPADDR, zeros.data(), 4)
+                  .end();
             })),
             "incomplete allowed ip");
   EXPECT_EQ(dump_error(one_ip_dump([&](Builder& b) {
@@ -605,7 +608,8 @@ TEST(NetlinkPlan, RemoveFlagPutsEveryRemovalFirst) {
 
 TEST(NetlinkPlan, ReplaceListKeepsTheRest) {
   DeviceInfo current;
-  current.peers.push_back({key(1), {prefix("10.0.0.4/32"), prefix("fe80::1/128"), prefix("10.0.0.6/32")}, {}, {}, 0, 0});
+  current.peers.push_back(
+      {key(1), {prefix("10.0.0.4/32"), prefix("fe80::1/128"), prefix("10.0.0.6/32")}, {}, {}, 0, 0});
   current.peers.push_back({key(3), {prefix("10.0.0.8/32")}, {}, {}, 0, 0});
   const std::vector<AllowedIpsUpdate> updates = {
       {key(1), {prefix("10.0.0.5/32")}, {prefix("10.0.0.4/32")}},
