@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
 #include <regex>
 #include <thread>
 
@@ -233,6 +234,50 @@ TEST(WireGuardE2E, ZeroTouchNeedsNoLinkLocalProvisioning) {
   auto b1 = wait_bound(c1);
   ASSERT_TRUE(b1) << c1.log() << server.log();
   EXPECT_TRUE(contains(lab.server_allowed_ips(1), b1->v4 + "/32"));
+}
+
+TEST(WireGuardE2E, PoolsFromTheInterfaceRoutes) {
+  Lab lab(1);
+  REQUIRE_LAB(lab);
+  // No configured subnets: the lab routes 10.66.0.0/24 and fd66::/64 through the server's
+  // interface. A default route and a host route there must be skipped, not fatal; the
+  // interface's own address is cut out of the pool.
+  const std::string sif = lab.server_if();
+  ASSERT_EQ(lab.in(lab.server_ns(), "ip route add 10.99.0.7/32 dev " + sif + " && ip -6 route add default dev " + sif +
+                                        " && ip addr add 10.66.0.1/32 dev " + sif).exit_code, 0);
+  std::string path = lab.dir().file("routes.json");
+  std::ofstream(path) << R"({ "Leasehold": { "interface": ")" << sif << R"(",
+      "wireguard": { "pools-from-routes": true },
+      "lease-database": { "type": "memory" } } })";
+  auto& server = lab.start_server(path);
+  ASSERT_NE(server.wait_for("leasehold-server ready", kStart), std::string::npos) << server.log();
+  EXPECT_NE(server.wait_for("subnet 1 from route 10.66.0.0/24", seconds(1)), std::string::npos) << server.log();
+  EXPECT_NE(server.wait_for("subnet 2 from route fd66::/64", seconds(1)), std::string::npos) << server.log();
+  auto& c1 = lab.start_client(1);
+  auto b1 = wait_bound(c1);
+  ASSERT_TRUE(b1) << c1.log() << server.log();
+  EXPECT_EQ(b1->v4.rfind("10.66.0.", 0), 0u) << b1->v4;
+  EXPECT_NE(b1->v4, "10.66.0.1");
+  EXPECT_EQ(b1->v6.rfind("fd66::", 0), 0u) << b1->v6;
+}
+
+TEST(WireGuardE2E, ClientPutsItsAddressesBackAfterInterfaceDownUp) {
+  Lab lab(1);
+  REQUIRE_LAB(lab);
+  ASSERT_TRUE(lab.serve(R"("valid-lifetime": 20, "min-valid-lifetime": 10)")) << lab.server().log();
+  auto& c1 = lab.start_client(1);
+  auto b1 = wait_bound(c1);
+  ASSERT_TRUE(b1) << c1.log();
+  std::size_t mark = c1.log_size();
+  // Link down drops the IPv6 addresses (the link-local and the leased /128).
+  ASSERT_EQ(lab.in(lab.client_ns(1), "ip link set " + lab.client_if(1) + " down && sleep 1 && ip link set " +
+                                         lab.client_if(1) + " up").exit_code, 0);
+  EXPECT_TRUE(eventually([&] { return lab.client_addresses(1) == host_prefixes(*b1); }, seconds(15))) << c1.log();
+  auto link_local = lab.in(lab.client_ns(1), "ip -6 addr show dev " + lab.client_if(1));
+  EXPECT_TRUE(contains(link_local.output, lab.client_link_local(1) + "/64")) << link_local.output;
+  // And the lease goes on: the next renewal (the lease is 20 s) succeeds with the same address.
+  ASSERT_NE(c1.wait_for("lease renewed", seconds(25), mark), std::string::npos) << c1.log();
+  EXPECT_EQ(lab.client_addresses(1), host_prefixes(*b1));
 }
 
 }  // namespace
