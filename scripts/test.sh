@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: installs dependencies, builds with -Werror, runs CTest (unit and
-# integration tests; integration tests start the real binaries on loopback).
+# Runs every test: installs dependencies, builds with -Werror, runs CTest (unit tests,
+# integration tests that start the real binaries on loopback, and, as root, end-to-end
+# tests on wireguard-go tunnels in network namespaces, which then must not skip).
 # Usage: scripts/test.sh [--sanitize]   (--sanitize: ASan + UBSan build in build-asan/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,4 +17,5 @@ else
   scripts/build.sh "$build_dir"
 fi
 cd "$build_dir"
+if [[ $(id -u) -eq 0 ]]; then export LEASEHOLD_E2E_REQUIRED=1; fi
 ctest --output-on-failure -j "$(nproc)"
