@@ -97,6 +97,10 @@ sqlite3 -header -column "$work/leases.db" \
 
 step "Server restart: the store is the truth; allowed-ips are reconciled, leases kept"
 kill "$server_pid"; wait "$server_pid" || true
+ll1=$(ip netns exec "$LAB_SERVER_NS" wg show "$LAB_SERVER_IF" allowed-ips | grep "^$LAB_CLIENT1_PUB" | grep -o 'fe80::[^ ]*')
+echo "while the server is down, client 1's peer loses its lease entries:"
+show ip netns exec "$LAB_SERVER_NS" wg set "$LAB_SERVER_IF" peer "$LAB_CLIENT1_PUB" allowed-ips "$ll1"
+show ip netns exec "$LAB_SERVER_NS" wg show "$LAB_SERVER_IF" allowed-ips
 : >"$work/server.log"
 start_server
 wait_log "$work/server.log" "leasehold-server ready"
