@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("leasehold"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
-  auto config = leasehold::server::load_config_file(config_path);
+  auto text = leasehold::server::read_config_file(config_path);
+  auto config = text ? leasehold::server::parse_config(*text) : leasehold::Result<leasehold::server::ServerConfig>(text.error());
   if (!config) {
     std::cerr << "leasehold-server: " << config_path << ": " << config.error().message << "\n";
     return 1;
@@ -43,6 +44,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   spdlog::set_level(spdlog::level::from_str(log_level.empty() ? config->log_level : log_level));
-  leasehold::server::Server server(std::move(*config), config_path);
+  leasehold::server::Server server(std::move(*config), config_path, std::move(*text));
   return server.run();
 }

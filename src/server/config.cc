@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include <sys/un.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -260,6 +262,24 @@ Status parse_database(const json& v, const std::string& path, store::StoreConfig
   return r.check_unknown();
 }
 
+// Kea's shape: { "socket-type": "unix", "socket-name": PATH }. The path must fit in
+// sun_path with its terminating NUL, or bind() would fail (or truncate) at start.
+Status parse_control_socket(const json& v, const std::string& path, ControlSocketConfig& out) {
+  LH_TRY(expect_object(v, path));
+  ObjectReader r(v, path);
+  LH_TRY(r.string("socket-type", out.socket_type, true));
+  if (out.socket_type != "unix") return value_error(r.at("socket-type"), out.socket_type, "is not a known socket type (unix)");
+  LH_TRY(r.string("socket-name", out.socket_name, true));
+  if (out.socket_name.empty()) return make_error(Errc::invalid_argument, r.at("socket-name") + ": must not be empty");
+  constexpr std::size_t max_path = sizeof(sockaddr_un{}.sun_path) - 1;
+  if (out.socket_name.size() > max_path)
+    return value_error(r.at("socket-name"), out.socket_name,
+                       "is too long for a UNIX socket (at most " + std::to_string(max_path) + " bytes)");
+  if (out.socket_name.find('\0') != std::string::npos)
+    return make_error(Errc::invalid_argument, r.at("socket-name") + ": must not contain a NUL byte");
+  return r.check_unknown();
+}
+
 Status parse_leasehold(const json& v, ServerConfig& cfg) {
   const std::string path = "Leasehold";
   LH_TRY(expect_object(v, path));
@@ -293,6 +313,7 @@ Status parse_leasehold(const json& v, ServerConfig& cfg) {
     LH_TRY(for_each_object(r.get("reservations"), r.at("reservations"),
                            [&](ObjectReader& rr, const std::string& p) { return parse_reservation(rr, p, pol); }));
   if (r.has("peers")) LH_TRY(parse_peers(r.get("peers"), r.at("peers"), cfg.peers));
+  if (r.has("control-socket")) LH_TRY(parse_control_socket(r.get("control-socket"), r.at("control-socket"), cfg.control_socket));
   if (!r.has("lease-database")) return make_error(Errc::invalid_argument, r.at("lease-database") + ": required");
   LH_TRY(parse_database(r.get("lease-database"), r.at("lease-database"), cfg.lease_database));
   LH_TRY(r.string("log-level", cfg.log_level, false));
@@ -398,13 +419,19 @@ Result<ServerConfig> parse_config(std::string_view text) {
   return cfg;
 }
 
-Result<ServerConfig> load_config_file(const std::string& path) {
+Result<std::string> read_config_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(Errc::io, "cannot read config file " + path);
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) return make_error(Errc::io, "error reading config file " + path);
-  return parse_config(ss.str());
+  return ss.str();
+}
+
+Result<ServerConfig> load_config_file(const std::string& path) {
+  auto text = read_config_file(path);
+  if (!text) return text.error();
+  return parse_config(*text);
 }
 
 }  // namespace leasehold::server

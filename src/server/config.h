@@ -48,8 +48,17 @@ struct WireGuardConfig {
   bool enabled() const { return !interface.empty(); }
 };
 
+// Kea's "control-socket": the UNIX socket the control API listens on.
+struct ControlSocketConfig {
+  std::string socket_type = "unix";  // the only type (Kea's HTTP is the control agent's)
+  std::string socket_name;           // path; empty: no control socket
+  bool enabled() const { return !socket_name.empty(); }
+  friend bool operator==(const ControlSocketConfig&, const ControlSocketConfig&) = default;
+};
+
 struct ServerConfig {
   RequestIpConfig request_ip;
+  ControlSocketConfig control_socket;
   WireGuardConfig wireguard;
   lease::Policy policy;
   std::vector<PeerEntry> peers;
@@ -60,6 +69,8 @@ struct ServerConfig {
 // Parses the configuration text (JSON with //, /* */ and # comments).
 Result<ServerConfig> parse_config(std::string_view text);
 Result<ServerConfig> load_config_file(const std::string& path);
+// The file's text, as load_config_file reads it (for config-get, which shows it back).
+Result<std::string> read_config_file(const std::string& path);
 
 // Parses "127.0.0.1:9700", "[::1]:9700" or "[fe80::%wg0]:970".
 Result<ListenEndpoint> parse_endpoint(std::string_view text);

@@ -14,6 +14,10 @@
 #include <mutex>
 #include <thread>
 
+#include <unistd.h>
+
+#include "control/dispatcher.h"
+
 #include "lease/change_feed.h"
 #include "lease/clock.h"
 #include "lease/engine.h"
@@ -21,6 +25,8 @@
 #include "lease/random_source.h"
 #include "netif/netif.h"
 #include "server/persister.h"
+#include "server/control_socket.h"
+#include "server/daemon_commands.h"
 #include "server/route_pools.h"
 #include "wireguard/allowed_ips_sync.h"
 #include "wireguard/link_local.h"
@@ -113,9 +119,10 @@ struct Server::Impl {
     std::thread thread;
   };
 
-  Impl(ServerConfig cfg, std::string path)
+  Impl(ServerConfig cfg, std::string path, std::string text)
       : config(std::move(cfg)),
         config_path(std::move(path)),
+        config_text(std::move(text)),
         random(lease::SeededRandom::from_os()),
         engine(clock, random, feed),
         expiry_timer(io),
@@ -126,13 +133,14 @@ struct Server::Impl {
   Status load_leases();
   Status start_wireguard();
   void arm_refresh();
+  Status start_control();
   Status start_workers();
   void stop_workers();
   void request_expiry_check(std::optional<std::int64_t> deadline);  // any thread
   void arm_expiry();                                                  // main thread
   void on_expiry(boost::system::error_code ec);
   void wait_signal();
-  void reload();
+  Status reload();
   void shutdown();
   template <class F>
   void on_each_worker(F f) {
@@ -141,6 +149,9 @@ struct Server::Impl {
 
   ServerConfig config;
   std::string config_path;
+  std::string config_text;  // the running configuration file's text, for config-get
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point reloaded = started;
   asio::io_context io{1};
   lease::SystemClock clock;
   lease::SeededRandom random;
@@ -157,11 +168,14 @@ struct Server::Impl {
   std::unique_ptr<wireguard::AllowedIpsSync> wg_sync;
   std::atomic<std::int64_t> armed_deadline{kNotArmed};
   asio::signal_set signals;
+  control::Dispatcher dispatcher;
+  std::unique_ptr<ControlSocket> control_socket;
   bool stopping = false;
+  int exit_code = 0;  // the shutdown command's exit-value
 };
 
-Server::Server(ServerConfig config, std::string config_path)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(config_path))) {}
+Server::Server(ServerConfig config, std::string config_path, std::string config_text)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(config_path), std::move(config_text))) {}
 Server::~Server() = default;
 int Server::run() { return impl_->run(); }
 
@@ -179,6 +193,31 @@ Status Server::Impl::load_leases() {
   spdlog::info("loaded {} lease rows in {:.2f} s: {} peers hold {} addresses, {} held back", rows, secs,
                engine.peer_count(), engine.binding_count(), engine.held_count());
   return {};
+}
+
+// The daemon commands reach the server through these hooks; all run on this (the main)
+// thread, as the control socket does, so they need no locking beyond the engine's.
+Status Server::Impl::start_control() {
+  if (!config.control_socket.enabled()) return {};
+  DaemonHooks hooks;
+  hooks.config_path = config_path;
+  hooks.config_text = [this] { return config_text; };
+  hooks.reload = [this] { return reload(); };
+  hooks.shutdown = [this](int code) {
+    exit_code = code;
+    spdlog::info("shutdown command: shutting down");
+    asio::post(io, [this] { shutdown(); });  // after this handler; the drain waits for its answer
+  };
+  hooks.status = [this] {
+    auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+      return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t).count();
+    };
+    return DaemonStatus{static_cast<std::int64_t>(::getpid()), seconds_since(started), seconds_since(reloaded),
+                        config.request_ip.threads > 1};
+  };
+  if (auto st = register_daemon_commands(dispatcher, std::move(hooks)); !st) return st;
+  control_socket = std::make_unique<ControlSocket>(io, dispatcher);
+  return control_socket->start(config.control_socket.socket_name);
 }
 
 Status Server::Impl::start_workers() {
@@ -247,6 +286,10 @@ int Server::Impl::run() {
     spdlog::critical("interface {}: {}", config.wireguard.interface, st.error().message);
     return 1;
   }
+  if (auto st = start_control(); !st) {
+    spdlog::critical("{}", st.error().message);
+    return 1;
+  }
   if (auto st = start_workers(); !st) {
     spdlog::critical("request-ip: {}", st.error().message);
     stop_workers();
@@ -265,7 +308,7 @@ int Server::Impl::run() {
   persister->stop();
   auto ps = persister->stats();
   spdlog::info("stopped: {} commits, {} changes written, {} failed commits", ps.batches, ps.changes, ps.failures);
-  return 0;
+  return exit_code;
 }
 
 // With an interface: reads its peers, makes its allowed-ips match the stored leases, and
@@ -346,7 +389,8 @@ void Server::Impl::wait_signal() {
   signals.async_wait([this](boost::system::error_code ec, int signo) {
     if (ec) return;
     if (signo == SIGHUP) {
-      reload();
+      if (auto st = reload(); !st)
+        spdlog::error("reload of {} refused, keeping the running configuration: {}", config_path, st.error().message);
       wait_signal();
       return;
     }
@@ -355,28 +399,21 @@ void Server::Impl::wait_signal() {
   });
 }
 
-void Server::Impl::reload() {
-  auto fresh = load_config_file(config_path);
-  if (!fresh) {
-    spdlog::error("reload of {} refused, keeping the running configuration: {}", config_path, fresh.error().message);
-    return;
-  }
+Status Server::Impl::reload() {
+  auto text = read_config_file(config_path);
+  if (!text) return text.error();
+  auto fresh = parse_config(*text);
+  if (!fresh) return fresh.error();
   // The interface and its settings stay as started; routes are read again.
   if (fresh->wireguard.interface != config.wireguard.interface)
     spdlog::warn("reload: interface changes take effect at restart");
   fresh->wireguard = config.wireguard;
   auto policy = effective_policy(*fresh);
-  if (!policy) {
-    spdlog::error("reload refused: {}", policy.error().message);
-    return;
-  }
+  if (!policy) return policy.error();
   fresh->policy = std::move(*policy);
   {
     std::lock_guard lock(engine_mutex);
-    if (auto st = engine.configure(fresh->policy); !st) {
-      spdlog::error("reload refused: {}", st.error().message);
-      return;
-    }
+    if (auto st = engine.configure(fresh->policy); !st) return st;
   }
   // The store, the listening sockets and the thread count stay as started.
   if (fresh->lease_database.type != config.lease_database.type || fresh->lease_database.name != config.lease_database.name)
@@ -386,22 +423,29 @@ void Server::Impl::reload() {
     spdlog::warn("reload: request-ip.listen and request-ip.threads changes take effect at restart");
   fresh->request_ip.listen = config.request_ip.listen;
   fresh->request_ip.threads = config.request_ip.threads;
+  if (fresh->control_socket != config.control_socket)
+    spdlog::warn("reload: control-socket changes take effect at restart");
+  fresh->control_socket = config.control_socket;
   if (wg_sync) wg_sync->set_lease_space(lease_space(fresh->policy));
   auto directory = make_directory(*fresh, wg_directory);
   auto request_ip = fresh->request_ip;
   on_each_worker([request_ip, directory](RequestIpService& s) { s.reconfigure(request_ip, directory); });
   spdlog::set_level(spdlog::level::from_str(fresh->log_level));
   config = std::move(*fresh);
+  config_text = std::move(*text);
+  reloaded = std::chrono::steady_clock::now();
   armed_deadline.store(kNotArmed);
   expiry_timer.cancel();
   arm_expiry();
   spdlog::info("configuration reloaded from {}", config_path);
+  return {};
 }
 
 void Server::Impl::shutdown() {
   if (stopping) return;
   stopping = true;
   on_each_worker([](RequestIpService& s) { s.stop_accepting(); });
+  if (control_socket) control_socket->stop_accepting();
   expiry_timer.cancel();
   refresh_timer.cancel();
   signals.cancel();
@@ -412,8 +456,11 @@ void Server::Impl::shutdown() {
   *step = [this, drain, deadline, step] {
     bool idle = true;
     for (auto& w : workers) idle = idle && w->service->in_flight() == 0;
+    // The shutdown command's own answer is in flight until written.
+    if (control_socket) idle = idle && control_socket->in_flight() == 0;
     if (idle || std::chrono::steady_clock::now() >= deadline) {
       on_each_worker([](RequestIpService& s) { s.close_all(); });
+      if (control_socket) control_socket->close_all();
       io.stop();
       *step = nullptr;  // break the self-reference
       return;

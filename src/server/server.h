@@ -1,6 +1,7 @@
 // Server: puts the parts together and runs them: opens the store, loads leases into the
 // engine, starts the persister, the request_ip listeners, the expiry timer and the signal
-// handlers (SIGTERM/SIGINT: drain and stop; SIGHUP: reload the config file).
+// handlers (SIGTERM/SIGINT: drain and stop; SIGHUP: reload the config file), and the
+// control socket with the daemon commands (the same reload and drain, Kea's way).
 // Everything but the persister's store thread runs on one event-loop thread.
 #pragma once
 
@@ -14,9 +15,10 @@ namespace leasehold::server {
 
 class Server {
  public:
-  Server(ServerConfig config, std::string config_path);
+  // `config_text` is the file's text `config` was parsed from (config-get shows it).
+  Server(ServerConfig config, std::string config_path, std::string config_text = {});
   ~Server();
-  // Runs until SIGTERM/SIGINT. Returns the process exit code.
+  // Runs until SIGTERM/SIGINT or the shutdown command. Returns the process exit code.
   int run();
 
  private:

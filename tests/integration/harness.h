@@ -37,6 +37,8 @@ class ServerProcess {
   int stop();
   void kill9();
   bool running();
+  // Waits for the server to exit by itself; its exit status, or -1 on timeout.
+  int wait_exit(int timeout_ms = 10000);
   std::string log() const;
   std::uint16_t port() const { return port_; }
 
@@ -67,6 +69,24 @@ class Client {
   int fd_ = -1;
   std::string pending_;
 };
+
+// One connection to the control socket, as Kea's clients use it: send a command, read
+// the answer until the server closes.
+class ControlClient {
+ public:
+  explicit ControlClient(const std::string& socket_path);
+  ~ControlClient();
+  bool connected() const { return fd_ >= 0; }
+  bool send(const std::string& bytes);
+  // Everything up to the server's close; empty on timeout before any byte.
+  std::string read_to_close(int timeout_ms = 5000);
+
+ private:
+  int fd_ = -1;
+};
+
+// Connect, send, read the answer.
+std::string control_command(const std::string& socket_path, const std::string& command, int timeout_ms = 5000);
 
 // Parses "key=value" lines of a response into a map (first value wins; "ip" lines joined by ',').
 std::map<std::string, std::string> parse_lines(const std::string& response);

@@ -100,7 +100,40 @@ INSTANTIATE_TEST_SUITE_P(
                 "Leasehold.valid-lifetme: unknown parameter"},
         BadCase{"\"require-source-port\": 0", "\"require-source-port\": 0, \"lisen\": 1", "request-ip.lisen"},
         BadCase{"\"Leasehold\"", "\"Dhcp4\"", "Leasehold"},
-        BadCase{"\"subnet4\": [", "\"subnet4\": [,", "not valid JSON"}));
+        BadCase{"\"subnet4\": [", "\"subnet4\": [,", "not valid JSON"},
+        BadCase{"\"hold-reclaimed-time\": 0", "\"hold-reclaimed-time\": 0, \"control-socket\": 1", "Leasehold.control-socket"},
+        BadCase{"\"hold-reclaimed-time\": 0", "\"hold-reclaimed-time\": 0, \"control-socket\": { \"socket-type\": \"http\", \"socket-name\": \"/x\" }",
+                "control-socket.socket-type"},
+        BadCase{"\"hold-reclaimed-time\": 0", "\"hold-reclaimed-time\": 0, \"control-socket\": { \"socket-name\": \"/x\" }",
+                "control-socket.socket-type: required"},
+        BadCase{"\"hold-reclaimed-time\": 0", "\"hold-reclaimed-time\": 0, \"control-socket\": { \"socket-type\": \"unix\" }",
+                "control-socket.socket-name: required"},
+        BadCase{"\"hold-reclaimed-time\": 0", "\"hold-reclaimed-time\": 0, \"control-socket\": { \"socket-type\": \"unix\", \"socket-name\": \"\" }",
+                "control-socket.socket-name: must not be empty"},
+        BadCase{"\"hold-reclaimed-time\": 0", "\"hold-reclaimed-time\": 0, \"control-socket\": { \"socket-type\": \"unix\", \"socket-name\": \"/x\", \"mode\": 1 }",
+                "control-socket.mode: unknown parameter"}));
+
+TEST(Config, ControlSocketIsOptionalAndKeasShape) {
+  auto none = parse_config(full_config());
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_FALSE(none->control_socket.enabled());
+  auto cfg = parse_config(with("\"hold-reclaimed-time\": 0", R"("hold-reclaimed-time": 0,
+      "control-socket": { "socket-type": "unix", "socket-name": "/run/leasehold/control.sock", "comment": "Kea's" })"));
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message;
+  EXPECT_EQ(cfg->control_socket.socket_type, "unix");
+  EXPECT_EQ(cfg->control_socket.socket_name, "/run/leasehold/control.sock");
+}
+
+TEST(Config, ControlSocketNameMustFitSunPath) {
+  auto socket = [](std::size_t n) {
+    return with("\"hold-reclaimed-time\": 0", "\"hold-reclaimed-time\": 0, \"control-socket\": { \"socket-type\": \"unix\", "
+                                           "\"socket-name\": \"/" + std::string(n - 1, 'a') + "\" }");
+  };
+  EXPECT_TRUE(parse_config(socket(107)).ok());  // sun_path holds 108 bytes with the NUL
+  auto cfg = parse_config(socket(108));
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.error().message.find("too long"), std::string::npos) << cfg.error().message;
+}
 
 TEST(Config, InterfaceListensOnFe80ByDefault) {
   auto cfg = parse_config(R"({"Leasehold": {"interface": "wg0", "lease-database": {"type": "memory"},

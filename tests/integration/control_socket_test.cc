@@ -1,0 +1,203 @@
+// The control API's UNIX socket against the real server binary: Kea's framing (one
+// command per connection), the daemon commands with Kea's texts, the timeout answer, the
+// socket file's mode and life, and shutdown.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <thread>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "harness.h"
+
+namespace leasehold::testing {
+namespace {
+
+using nlohmann::json;
+
+class ControlSocketTest : public ::testing::Test {
+ protected:
+  std::string socket_path() const { return dir_.file("ctl.sock"); }
+  std::string config(const std::string& extra = "") const {
+    return make_config(dir_.file("leases.db"), 2,
+                       R"(, "control-socket": { "socket-type": "unix", "socket-name": ")" + socket_path() + "\" }" + extra);
+  }
+  void start() {
+    std::ofstream(dir_.file("server.json")) << config();
+    server_ = std::make_unique<ServerProcess>(dir_.file("server.json"), dir_.file("server.log"));
+    ASSERT_NE(server_->start(), 0) << server_->log();
+  }
+  std::string raw(const std::string& command, int timeout_ms = 5000) {
+    return control_command(socket_path(), command, timeout_ms);
+  }
+  json call(const std::string& command) {
+    std::string text = raw(command);
+    json out = json::parse(text, nullptr, false);
+    EXPECT_FALSE(out.is_discarded()) << text;
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(ControlSocketTest, ListCommandsListsOnlyWhatIsRegistered) {
+  start();
+  EXPECT_EQ(raw(R"({"command": "list-commands"})"),
+            R"({ "arguments": [ "build-report", "config-get", "config-reload", "config-test", "list-commands", )"
+            R"("shutdown", "status-get", "version-get" ], "result": 0 })");
+}
+
+TEST_F(ControlSocketTest, SocketFileIsPrivate) {
+  start();
+  struct stat st {};
+  ASSERT_EQ(::lstat(socket_path().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(ControlSocketTest, VersionGetAndBuildReport) {
+  start();
+  json v = call(R"({"command": "version-get"})");
+  EXPECT_EQ(v["result"], 0);
+  EXPECT_EQ(v["text"].get<std::string>().rfind("leasehold ", 0), 0u) << v.dump();
+  std::string extended = v["arguments"]["extended"];
+  EXPECT_EQ(extended.rfind(v["text"].get<std::string>() + "\nlinked with:\n", 0), 0u) << extended;
+  json b = call(R"({"command": "build-report"})");
+  EXPECT_EQ(b["result"], 0);
+  EXPECT_NE(b["text"].get<std::string>().find("Version: "), std::string::npos) << b.dump();
+}
+
+TEST_F(ControlSocketTest, StatusGetHasKeasKeysAndNoText) {
+  start();
+  json s = call(R"({"command": "status-get"})");
+  EXPECT_EQ(s["result"], 0);
+  EXPECT_FALSE(s.contains("text"));
+  EXPECT_GT(s["arguments"]["pid"].get<int>(), 0);
+  EXPECT_GE(s["arguments"]["uptime"].get<int>(), 0);
+  EXPECT_GE(s["arguments"]["reload"].get<int>(), 0);
+  EXPECT_TRUE(s["arguments"]["multi-threading-enabled"].is_boolean());
+}
+
+TEST_F(ControlSocketTest, ConfigGetShowsTheRunningFile) {
+  start();
+  json c = call(R"({"command": "config-get"})");
+  EXPECT_EQ(c["result"], 0);
+  EXPECT_FALSE(c.contains("text"));
+  EXPECT_EQ(c["arguments"]["Leasehold"]["valid-lifetime"], 3600);
+  EXPECT_EQ(c["arguments"]["Leasehold"]["control-socket"]["socket-name"], socket_path());
+}
+
+TEST_F(ControlSocketTest, ConfigTestAnswersAsKea) {
+  start();
+  json good = json::parse(config());
+  json ok = call(json{{"command", "config-test"}, {"arguments", good}}.dump());
+  EXPECT_EQ(ok, json::parse(R"({"result": 0, "text": "Configuration seems sane. Control-socket, hook-libraries, )"
+                            R"(and D2 configuration were sanity checked, but not applied."})"));
+  good["Leasehold"]["valid-lifetim"] = 5;
+  json bad = call(json{{"command", "config-test"}, {"arguments", good}}.dump());
+  EXPECT_EQ(bad, json::parse(R"({"result": 1, "text": "Leasehold.valid-lifetim: unknown parameter"})"));
+  EXPECT_EQ(raw(R"({ "command": "config-test" })"), R"({ "result": 1, "text": "Missing mandatory 'arguments' parameter." })");
+  EXPECT_EQ(raw(R"({ "command": "config-test", "arguments": { "Dhcp4": {} } })"),
+            R"({ "result": 1, "text": "Missing mandatory 'Leasehold' parameter." })");
+  EXPECT_EQ(raw(R"({ "command": "config-test", "arguments": { "Leasehold": 1 } })"),
+            R"({ "result": 1, "text": "'Leasehold' parameter expected to be a map." })");
+}
+
+TEST_F(ControlSocketTest, ThreeMegabyteCommandIsAnswered) {
+  start();
+  json args = json::parse(config());
+  args["Leasehold"]["user-context"] = {{"blob", std::string(3 * 1024 * 1024, 'x')}};
+  json ok = call(json{{"command", "config-test"}, {"arguments", args}}.dump());
+  EXPECT_EQ(ok["result"], 0) << ok.dump().substr(0, 300);
+}
+
+TEST_F(ControlSocketTest, ConfigReloadAnswersAsKea) {
+  start();
+  EXPECT_EQ(raw(R"({ "command": "config-reload" })"), R"({ "result": 0, "text": "Configuration successful." })");
+  std::ofstream(dir_.file("server.json")) << R"({ "Leasehold": { "bogus": 1 } })";
+  json failed = call(R"({ "command": "config-reload" })");
+  EXPECT_EQ(failed["result"], 1);
+  EXPECT_EQ(failed["text"].get<std::string>().rfind("Config reload failed: configuration error using file '" +
+                                                    dir_.file("server.json") + "': ", 0),
+            0u)
+      << failed.dump();
+  EXPECT_EQ(call(R"({"command": "status-get"})")["result"], 0);  // still serving
+}
+
+TEST_F(ControlSocketTest, UnknownMalformedAndInvalidCommands) {
+  start();
+  EXPECT_EQ(raw(R"({ "command": "foo-bar" })"), R"({ "result": 2, "text": "'foo-bar' command not supported." })");
+  EXPECT_EQ(raw("hello"), R"({ "result": 1, "text": "invalid first character h" })");
+  json malformed = call(R"({ "command": "version-get", })");
+  EXPECT_EQ(malformed["result"], 1);
+  EXPECT_EQ(malformed["text"].get<std::string>().rfind("error: ", 0), 0u) << malformed.dump();
+}
+
+TEST_F(ControlSocketTest, OneCommandPerConnectionAndTrickledBytes) {
+  start();
+  ControlClient c(socket_path());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.send(R"({ "command": )"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(c.send(R"("foo-bar" }{ "command": "version-get" })"));
+  EXPECT_EQ(c.read_to_close(), R"({ "result": 2, "text": "'foo-bar' command not supported." })");
+}
+
+TEST_F(ControlSocketTest, SilentPartialCommandTimesOutWithKeasText) {
+  start();
+  const std::string partial = R"({ "command": "version-get")";
+  ControlClient c(socket_path());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.send(partial));
+  auto t0 = std::chrono::steady_clock::now();
+  std::string answer = c.read_to_close(15000);
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(answer, R"({ "result": 1, "text": "Connection over control channel timed out, discarded partial command of )" +
+                        std::to_string(partial.size()) + R"( bytes" })");
+  EXPECT_GE(waited, std::chrono::seconds(9));
+}
+
+TEST_F(ControlSocketTest, StaleSocketFileIsReplacedButALiveOneIsRefused) {
+  {  // a socket file nobody listens on, as a killed server leaves it
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strcpy(addr.sun_path, socket_path().c_str());
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ::close(fd);
+  }
+  start();
+  EXPECT_EQ(call(R"({"command": "status-get"})")["result"], 0);
+  std::ofstream(dir_.file("second.json")) << make_config(dir_.file("second.db"), 1,
+      R"(, "control-socket": { "socket-type": "unix", "socket-name": ")" + socket_path() + "\" }");
+  RunResult second = run_server_command({"--config", dir_.file("second.json")});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.output.find("another server is listening on it"), std::string::npos) << second.output;
+  EXPECT_EQ(call(R"({"command": "status-get"})")["result"], 0);  // the first still owns it
+}
+
+TEST_F(ControlSocketTest, ShutdownAnswersThenStopsWithItsExitValue) {
+  start();
+  EXPECT_EQ(raw(R"({ "command": "shutdown", "arguments": { "exit-value": "x" } })"),
+            R"({ "result": 1, "text": "parameter 'exit-value' is not an integer" })");
+  EXPECT_EQ(raw(R"({ "command": "shutdown" })"), R"({ "result": 0, "text": "Shutting down." })");
+  EXPECT_EQ(server_->wait_exit(), 0) << server_->log();
+  EXPECT_FALSE(std::filesystem::exists(socket_path()));
+}
+
+TEST_F(ControlSocketTest, ShutdownExitValueBecomesTheExitCode) {
+  start();
+  EXPECT_EQ(raw(R"({ "command": "shutdown", "arguments": { "exit-value": 3 } })"),
+            R"({ "result": 0, "text": "Shutting down." })");
+  EXPECT_EQ(server_->wait_exit(), 3) << server_->log();
+}
+
+}  // namespace
+}  // namespace leasehold::testing
