@@ -99,17 +99,25 @@ class AttrTable {
   static constexpr std::size_t kSize = 128;
   const nlattr* operator[](std::size_t type) const { return type < kSize ? table_[type] : nullptr; }
 
-  void parse(const nlmsghdr* nlh, std::size_t fixed_header_size) {
-    mnl_attr_parse(nlh, static_cast<unsigned>(fixed_header_size), &AttrTable::collect, this);
+  // Walks the attributes itself: libmnl bounds the walk by the aligned message length, which
+  // may reach past the bytes a decoder was given for a last, unpadded message.
+  Status parse(const nlmsghdr* nlh, std::size_t fixed_header_size) {
+    const auto* base = reinterpret_cast<const std::byte*>(nlh);
+    const std::size_t end = nlh->nlmsg_len;
+    std::size_t offset = MNL_ALIGN(sizeof(nlmsghdr)) + MNL_ALIGN(fixed_header_size);
+    while (offset < end) {
+      if (end - offset < sizeof(nlattr)) return corrupt("attribute header past the end of the message");
+      const auto* attr = reinterpret_cast<const nlattr*>(base + offset);
+      if (attr->nla_len < sizeof(nlattr) || attr->nla_len > end - offset)
+        return corrupt("attribute past the end of the message");
+      const std::uint16_t type = mnl_attr_get_type(attr);
+      if (type < kSize) table_[type] = attr;
+      offset += MNL_ALIGN(std::size_t{attr->nla_len});
+    }
+    return {};
   }
 
  private:
-  static int collect(const nlattr* attr, void* data) {
-    auto* self = static_cast<AttrTable*>(data);
-    const std::uint16_t type = mnl_attr_get_type(attr);
-    if (type < kSize) self->table_[type] = attr;
-    return MNL_CB_OK;
-  }
   std::array<const nlattr*, kSize> table_{};
 };
 
@@ -281,7 +289,7 @@ Result<LinkInfo> decode_link(std::span<const std::byte> message) {
   link.index = static_cast<unsigned>(ifi->ifi_index);
   link.flags = ifi->ifi_flags;
   AttrTable attrs;
-  attrs.parse(*nlh, sizeof(ifinfomsg));
+  if (auto parsed = attrs.parse(*nlh, sizeof(ifinfomsg)); !parsed) return parsed.error();
   if (const nlattr* name = attrs[IFLA_IFNAME]) {
     if (mnl_attr_validate(name, MNL_TYPE_NUL_STRING) < 0) return corrupt("bad interface name attribute");
     link.name = mnl_attr_get_str(name);
@@ -296,7 +304,7 @@ Result<std::optional<InterfaceAddress>> decode_address(std::span<const std::byte
   if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) return std::optional<InterfaceAddress>{};
   if (ifa->ifa_prefixlen > (ifa->ifa_family == AF_INET ? 32 : 128)) return corrupt("bad address prefix length");
   AttrTable attrs;
-  attrs.parse(*nlh, sizeof(ifaddrmsg));
+  if (auto parsed = attrs.parse(*nlh, sizeof(ifaddrmsg)); !parsed) return parsed.error();
   // IPv4 point-to-point addresses put the peer in IFA_ADDRESS; our own is IFA_LOCAL.
   const nlattr* which = attrs[IFA_LOCAL] ? attrs[IFA_LOCAL] : attrs[IFA_ADDRESS];
   if (!which) return corrupt("address message without address");
@@ -331,7 +339,7 @@ Result<std::optional<RouteEntry>> decode_route(std::span<const std::byte> messag
   const int bits = rtm->rtm_family == AF_INET ? 32 : 128;
   if (rtm->rtm_dst_len > bits) return corrupt("bad route prefix length");
   AttrTable attrs;
-  attrs.parse(*nlh, sizeof(rtmsg));
+  if (auto parsed = attrs.parse(*nlh, sizeof(rtmsg)); !parsed) return parsed.error();
 
   RouteEntry route;
   net::Address dst = rtm->rtm_family == AF_INET ? net::Address::v4(0) : net::Address::v6(0);

@@ -424,6 +424,21 @@ TEST(RtnlDecode, Route) {
   EXPECT_FALSE((*r)->multipath);
 }
 
+// Found by the fuzzer: a last, unpadded message (46 bytes) whose final attribute claims 8
+// bytes but has 6. libmnl would walk to the aligned length (48) and read past the buffer.
+TEST(RtnlDecode, AttributePastTheEndOfAnUnpaddedMessageIsCorruption) {
+  alignas(4) const std::uint8_t bytes[] = {
+      0x2e, 0, 0, 0, RTM_NEWROUTE, 0, 2, 0, 1, 0, 0, 0, 1, 0, 0, 0,  // header, length 46
+      AF_INET, 32, 0, 0, 0xfe, 3, 0xfd, 1, 0, 0, 0, 0,                 // rtmsg
+      10, 0, 15, 0, 10, 0, 15, 0, 0xfe, 0, 0, 0,                        // RTA_TABLE, 10 bytes
+      8, 0, 1, 0, 10, 0};                                               // RTA_DST, 8 claimed, 6 there
+  std::vector<std::byte> message(sizeof bytes);
+  std::memcpy(message.data(), bytes, sizeof bytes);
+  auto r = decode_route(message);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "attribute past the end of the message");
+}
+
 TEST(RtnlDecode, RouteHostBitsAreCleared) {
   Datagram d;
   add_route_message(d, RouteSpec{.dst = "10.47.3.9", .len = 16});
