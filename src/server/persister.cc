@@ -101,6 +101,10 @@ void Persister::run() {
       auto has_work = [&] { return stopping_ || (open_groups_ == 0 && (!pending_.empty() || !retry.empty())); };
       // Idle: tidy the store a chunk at a time, looking for new work between chunks.
       while (!wake_.wait_for(lock, kIdleBeforeTidy, has_work)) {
+        if (!tidy_left && !when_idle_) {  // nothing to do when idle: sleep until work comes
+          wake_.wait(lock, has_work);
+          break;
+        }
         lock.unlock();
         if (when_idle_) when_idle_();
         if (tidy_left) {

@@ -466,33 +466,12 @@ class SetEncoder {
   std::size_t peers_in_message_ = 0;
 };
 
-bool contains(std::span<const net::Prefix> list, const net::Prefix& prefix) {
-  return std::find(list.begin(), list.end(), prefix) != list.end();
-}
-
-// replace_list: one REPLACE per peer, with every removal of that peer across `updates`
-// applied to its current list (two REPLACEs would undo each other's removals).
+// replace_list: one REPLACE per peer that loses entries, with what it keeps.
 std::vector<PeerChange> replace_removals(std::span<const AllowedIpsUpdate> updates, const DeviceInfo& current) {
-  std::map<lease::PublicKey, std::vector<net::Prefix>> removals;
-  std::vector<lease::PublicKey> order;
-  for (const AllowedIpsUpdate& update : updates) {
-    if (update.remove.empty()) continue;
-    auto [it, inserted] = removals.try_emplace(update.key);
-    if (inserted) order.push_back(update.key);
-    it->second.insert(it->second.end(), update.remove.begin(), update.remove.end());
-  }
-  std::map<lease::PublicKey, const PeerInfo*> peers;
-  for (const PeerInfo& peer : current.peers) peers.emplace(peer.key, &peer);
-
   std::vector<PeerChange> out;
-  for (const lease::PublicKey& key : order) {
-    const auto found = peers.find(key);
-    if (found == peers.end()) continue;  // not on the device: nothing to take away
-    const std::vector<net::Prefix>& remove = removals[key];
-    PeerChange change{key, true, {}};
-    for (const net::Prefix& prefix : found->second->allowed_ips)
-      if (!contains(remove, prefix)) change.allowed_ips.push_back({prefix, false});
-    if (change.allowed_ips.size() == found->second->allowed_ips.size()) continue;  // none held
+  for (KeptList& kept : lists_after_removals(updates, current)) {
+    PeerChange change{kept.key, true, {}};
+    for (const net::Prefix& prefix : kept.keep) change.allowed_ips.push_back({prefix, false});
     out.push_back(std::move(change));
   }
   return out;
@@ -637,7 +616,7 @@ std::vector<PeerChange> plan_changes(std::span<const AllowedIpsUpdate> updates, 
                                      const DeviceInfo* current) {
   std::vector<PeerChange> out;
   if (mode == RemovalMode::replace_list) {
-    const bool removes = std::any_of(updates.begin(), updates.end(), [](const auto& u) { return !u.remove.empty(); });
+    const bool removes = has_removals(updates);
     assert(current || !removes);
     if (removes && current) out = replace_removals(updates, *current);
   } else {

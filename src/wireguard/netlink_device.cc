@@ -132,10 +132,6 @@ bool running_kernel_supports_remove_flag() {
   return ::uname(&name) == 0 && netlink::kernel_supports_remove_flag(name.release);
 }
 
-bool has_removals(std::span<const AllowedIpsUpdate> updates) {
-  return std::any_of(updates.begin(), updates.end(), [](const auto& update) { return !update.remove.empty(); });
-}
-
 class NetlinkDevice final : public Device {
  public:
   NetlinkDevice(std::string ifname, Channel channel, netlink::Family family, netlink::RemovalMode mode)

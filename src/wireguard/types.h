@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,18 @@ struct AllowedIpsUpdate {
   std::vector<net::Prefix> remove;
   friend bool operator==(const AllowedIpsUpdate&, const AllowedIpsUpdate&) = default;
 };
+
+// True if any update takes entries away.
+bool has_removals(std::span<const AllowedIpsUpdate> updates);
+
+// For implementations that cannot remove single entries: every peer of `current` that
+// really loses entries to `updates`, with the list it keeps, in first-update order. A
+// peer's removals across all updates are merged, because two whole-list replaces of one
+// peer would undo each other's removals.
+struct KeptList {
+  lease::PublicKey key;
+  std::vector<net::Prefix> keep;
+};
+std::vector<KeptList> lists_after_removals(std::span<const AllowedIpsUpdate> updates, const DeviceInfo& current);
 
 }  // namespace leasehold::wireguard

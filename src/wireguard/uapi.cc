@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <utility>
 
 namespace leasehold::wireguard {
@@ -293,20 +294,21 @@ std::string update_request(std::span<const AllowedIpsUpdate> updates) {
 }
 
 std::string replace_update_request(std::span<const AllowedIpsUpdate> updates, const DeviceInfo& current) {
+  std::map<lease::PublicKey, std::vector<net::Prefix>> replaced;
+  for (KeptList& kept : lists_after_removals(updates, current)) replaced.emplace(kept.key, std::move(kept.keep));
   std::string out = "set=1\n";
   for (const AllowedIpsUpdate& u : updates) {
-    if (u.remove.empty()) {
+    auto it = replaced.find(u.key);
+    if (it == replaced.end()) {
       if (u.add.empty()) continue;
       append_peer(out, u.key);
       append_ips(out, "", u.add);
       continue;
     }
-    auto peer = std::find_if(current.peers.begin(), current.peers.end(),
-                             [&](const PeerInfo& p) { return p.key == u.key; });
-    if (peer == current.peers.end()) continue;
-    std::vector<net::Prefix> keep;
-    for (const net::Prefix& ip : peer->allowed_ips)
-      if (std::find(u.remove.begin(), u.remove.end(), ip) == u.remove.end()) keep.push_back(ip);
+    // The peer's whole list once, with this update's additions; later updates of the
+    // same peer only add.
+    std::vector<net::Prefix> keep = std::move(it->second);
+    replaced.erase(it);
     for (const net::Prefix& ip : u.add)
       if (std::find(keep.begin(), keep.end(), ip) == keep.end()) keep.push_back(ip);
     append_peer(out, u.key);

@@ -50,8 +50,8 @@ std::string remove_allowed_ips_request(const lease::PublicKey& key,
 std::string update_request(std::span<const AllowedIpsUpdate> updates);
 
 // The same for implementations without single removal: a peer that loses entries gets
-// replace_allowed_ips with `current`'s list for it, minus removals, plus additions; peers
-// missing from `current` are skipped (update-only would skip them anyway).
+// replace_allowed_ips with what it keeps (lists_after_removals()) plus its additions; other
+// peers only add.
 std::string replace_update_request(std::span<const AllowedIpsUpdate> updates, const DeviceInfo& current);
 
 // Sets a peer's whole allowed-ips list: "replace_allowed_ips=true" then every prefix in

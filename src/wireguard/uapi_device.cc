@@ -66,12 +66,6 @@ class UapiDevice final : public Device {
   }
 
  private:
-  static bool has_removals(std::span<const AllowedIpsUpdate> updates) {
-    for (const auto& u : updates)
-      if (!u.remove.empty()) return true;
-    return false;
-  }
-
   Error device_error(int value) const {
     return make_error(Errc::io, name_ + ": set refused with errno " + std::to_string(value));
   }
