@@ -94,6 +94,17 @@ struct LeaseReply {
   std::uint32_t lease_seconds = 0;
 };
 
+// A lease as the control API adds or rewrites it (lease4-add, lease6-update, ...).
+struct AdminLease {
+  net::Address address;
+  PublicKey key;
+  std::optional<std::uint32_t> subnet_id;       // checked against the address when given
+  std::optional<std::uint32_t> valid_lifetime;  // default: the policy's valid-lifetime
+  std::optional<std::int64_t> cltt;             // wall seconds; default: now
+  std::string hostname;                         // already checked and lower-cased
+  std::string user_context;                     // JSON text or empty
+};
+
 // What a peer holds now, for inspection (control API, tests).
 struct LeaseView {
   std::optional<LeaseRecord> v4;
@@ -122,6 +133,37 @@ class Engine {
   std::optional<std::int64_t> next_deadline() const;
 
   std::optional<LeaseView> lease_of(const PublicKey& key) const;
+
+  // Administrative changes (engine_admin.cc). Each checks what the control API spec asks
+  // (subnet exists and holds the address, not reserved for another peer, no duplicate)
+  // and changes nothing when it fails; a success is published like a protocol change.
+  // Errors: invalid_argument (bad input), conflict (collides with a lease or reservation),
+  // not_found (no such lease). Messages are the control API's answer texts.
+  Result<LeaseRecord> add_lease(const AdminLease& lease);
+  Result<LeaseRecord> update_lease(const AdminLease& lease);
+  // Ends the lease at `a`. release: as if the peer released it (hold-reclaimed-time
+  // applies); otherwise the row is deleted and the address is free at once.
+  Result<LeaseRecord> remove_lease(const net::Address& a, bool as_release);
+  // Removes every lease of the family (in one subnet when given); returns how many.
+  std::size_t wipe(net::Family f, std::optional<std::uint32_t> subnet_id);
+
+  std::optional<LeaseRecord> lease_at(const net::Address& a) const;
+  // Calls f(record) for each live lease of the family with address >= from, in address
+  // order, until f returns false.
+  template <class F>
+  void for_each_lease_from(const net::Address& from, F&& f) const {
+    with_pools(from.family(), [&](const auto& pools) {
+      pools.for_each_from(from, [&](const net::Address& a, std::uint32_t value) {
+        if (value > kMaxSlot) return true;  // reserved or held back: no lease
+        return static_cast<bool>(f(record_of(value, a.family())));
+      });
+    });
+  }
+  // The configured subnet with this id, or the one holding `a`.
+  const SubnetSpec* subnet_by_id(net::Family f, std::uint32_t id) const;
+  const SubnetSpec* subnet_holding(const net::Address& a) const;
+  // Addresses the allocator may give out in a subnet (its pools, minus the IPv4 edges).
+  net::uint128 pool_size(net::Family f, std::uint32_t subnet_id) const;
   // Calls f(key, address) for every address held now (assigned, not expired or held back).
   template <class F>
   void for_each_binding(F&& f) const {
@@ -153,6 +195,9 @@ class Engine {
     std::string user_context;
   };
 
+  Result<std::uint32_t> check_admin_subnet(const AdminLease& lease) const;
+  Status check_admin_address(const AdminLease& lease, std::optional<std::uint32_t> slot) const;
+  void bind_admin(const AdminLease& lease, std::uint32_t subnet_id, LeaseChange::Kind kind);
   Plan plan_family(net::Family f, const LeaseRequest& req, std::optional<std::uint32_t> slot);
   Plan plan_draw(net::Family f, bool has_current);
   void bind(std::uint32_t slot, net::Family f, const net::Address& a, std::uint32_t subnet_id, std::int64_t cltt,

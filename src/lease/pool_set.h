@@ -100,6 +100,30 @@ class PoolSet {
     return p->spec.subnet_id;
   }
 
+  // Calls f(address, value) for each used address >= from in address order (pools and the
+  // side map merged) until f returns false.
+  template <class F>
+  void for_each_from(const net::Address& from, F&& f) const {
+    auto side = outside_.lower_bound(from.value());
+    auto emit_side_below = [&](const net::Address* limit) {
+      for (; side != outside_.end() && (!limit || side->first < limit->value()); ++side)
+        if (!f(as_address(side->first), side->second)) return false;
+      return true;
+    };
+    for (const Pool& p : pools_) {
+      if (p.spec.range.last < from) continue;
+      if (!emit_side_below(&p.spec.range.first)) return;
+      Key start = from < p.spec.range.first ? Key{0} : offset_in(p, from);
+      bool go_on = true;
+      p.used.for_each_from(start, [&](Key offset, std::uint32_t value) {
+        go_on = f(address_at(p, offset), value);
+        return go_on;
+      });
+      if (!go_on) return;
+    }
+    emit_side_below(nullptr);
+  }
+
   std::size_t memory_bytes() const {
     std::size_t n = pools_.capacity() * sizeof(Pool) + outside_.size() * 64;
     for (const auto& p : pools_) n += p.used.memory_bytes();
@@ -112,6 +136,9 @@ class PoolSet {
     OrderStatTree<Key> used;
   };
 
+  net::Address as_address(net::uint128 v) const {
+    return family_ == net::Family::v4 ? net::Address::v4(static_cast<std::uint32_t>(v)) : net::Address::v6(v);
+  }
   net::Address address_at(const Pool& p, Key offset) const {
     net::uint128 v = p.spec.range.first.value() + offset;
     return family_ == net::Family::v4 ? net::Address::v4(static_cast<std::uint32_t>(v))

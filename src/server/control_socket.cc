@@ -74,9 +74,13 @@ std::string timeout_text(std::size_t partial_bytes) {
 
 }  // namespace
 
-ControlSocket::ControlSocket(asio::io_context& io, const control::Dispatcher& dispatcher,
+CommandRunner runner_for(const control::Dispatcher& dispatcher) {
+  return [&dispatcher](std::string text) -> asio::awaitable<std::string> { co_return dispatcher.handle(text); };
+}
+
+ControlSocket::ControlSocket(asio::io_context& io, CommandRunner runner,
                              std::chrono::milliseconds timeout)
-    : io_(io), dispatcher_(dispatcher), timeout_(timeout) {}
+    : io_(io), runner_(std::move(runner)), timeout_(timeout) {}
 
 ControlSocket::~ControlSocket() {
   stop_accepting();
@@ -184,7 +188,8 @@ asio::awaitable<void> ControlSocket::serve(std::shared_ptr<Connection> conn) {
     control::CommandScan scan = control::scan_command(buffer);
     if (scan.status == control::ScanStatus::complete) {
       ++in_flight_;
-      std::string response = dispatcher_.handle(std::string_view(buffer).substr(0, scan.length));
+      buffer.resize(scan.length);
+      std::string response = co_await runner_(std::move(buffer));
       std::string().swap(buffer);  // a multi-megabyte command need not live on while writing
       co_await reply(*conn, response);
       --in_flight_;

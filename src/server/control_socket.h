@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -25,13 +26,18 @@
 
 namespace leasehold::server {
 
+// Runs one command text to its answer text. The server's runner dispatches the command
+// and then waits until the changes it made are durable (so no answer promises more than
+// the store holds); tests may pass the dispatcher alone (runner_for).
+using CommandRunner = std::function<boost::asio::awaitable<std::string>(std::string command_text)>;
+CommandRunner runner_for(const control::Dispatcher& dispatcher);
+
 // Kea waits this long for a whole command (TIMEOUT_DHCP_SERVER_RECEIVE_COMMAND).
 inline constexpr std::chrono::milliseconds kControlCommandTimeout{10'000};
 
 class ControlSocket {
  public:
-  // The dispatcher must outlive the socket.
-  ControlSocket(boost::asio::io_context& io, const control::Dispatcher& dispatcher,
+  ControlSocket(boost::asio::io_context& io, CommandRunner runner,
                 std::chrono::milliseconds timeout = kControlCommandTimeout);
   ~ControlSocket();
   ControlSocket(const ControlSocket&) = delete;
@@ -57,7 +63,7 @@ class ControlSocket {
   void remove_socket_file();
 
   boost::asio::io_context& io_;
-  const control::Dispatcher& dispatcher_;
+  CommandRunner runner_;
   std::chrono::milliseconds timeout_;
   std::string path_;
   std::optional<std::pair<dev_t, ino_t>> file_id_;  // the file we bound, to remove only it

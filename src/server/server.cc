@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "control/dispatcher.h"
+#include "control/lease_commands.h"
 
 #include "lease/change_feed.h"
 #include "lease/clock.h"
@@ -134,6 +135,7 @@ struct Server::Impl {
   Status start_wireguard();
   void arm_refresh();
   Status start_control();
+  asio::awaitable<std::string> run_command(std::string text);
   Status start_workers();
   void stop_workers();
   void request_expiry_check(std::optional<std::int64_t> deadline);  // any thread
@@ -170,6 +172,7 @@ struct Server::Impl {
   asio::signal_set signals;
   control::Dispatcher dispatcher;
   std::unique_ptr<ControlSocket> control_socket;
+  std::size_t control_loop = 0;  // the main loop's index among the persister's loops
   bool stopping = false;
   int exit_code = 0;  // the shutdown command's exit-value
 };
@@ -216,8 +219,25 @@ Status Server::Impl::start_control() {
                         config.request_ip.threads > 1};
   };
   if (auto st = register_daemon_commands(dispatcher, std::move(hooks)); !st) return st;
-  control_socket = std::make_unique<ControlSocket>(io, dispatcher);
+  control::LeaseCommandContext leases{&engine, &engine_mutex, [this] { asio::post(io, [this] { arm_expiry(); }); }};
+  if (auto st = control::register_lease_commands(dispatcher, std::move(leases)); !st) return st;
+  control_loop = persister->add_loop(io);
+  control_socket = std::make_unique<ControlSocket>(io, [this](std::string text) { return run_command(std::move(text)); });
   return control_socket->start(config.control_socket.socket_name);
+}
+
+// One control command: dispatched on this thread, answered once every change it made is
+// durable (and, with an interface, in WireGuard's allowed-ips), like a request_ip answer.
+asio::awaitable<std::string> Server::Impl::run_command(std::string text) {
+  std::string response = dispatcher.handle(text);
+  std::uint64_t made = persister->last_sequence();
+  if (!co_await persister->wait_durable(control_loop, made)) {
+    spdlog::error("control command: its changes could not be stored; answering with an error");
+    co_return control::format_response(control::answer(
+        control::ResultCode::error, "The change is in effect but could not be stored in the lease database "
+                                    "(it will be retried with the next commit); see the server log."));
+  }
+  co_return response;
 }
 
 Status Server::Impl::start_workers() {
