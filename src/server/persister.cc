@@ -132,6 +132,7 @@ void Persister::run() {
     auto t0 = std::chrono::steady_clock::now();
     Status st = store_.apply(batch);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    commit_latency_.observe(ms / 1000.0);
     {
       std::lock_guard lock(mutex_);
       stats_.batches++;

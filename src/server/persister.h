@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "lease/lease.h"
+#include "stats/statistics.h"
 #include "store/lease_store.h"
 
 namespace leasehold::server {
@@ -79,6 +80,7 @@ class Persister {
   boost::asio::awaitable<bool> wait_durable(std::size_t loop, std::uint64_t seq);
 
   PersisterStats stats() const;
+  const stats::Histogram& commit_latency() const { return commit_latency_; }
 
  private:
   struct Waiter {
@@ -107,6 +109,7 @@ class Persister {
   bool stopping_ = false;                    // GUARDED_BY(mutex_)
   int open_groups_ = 0;                      // GUARDED_BY(mutex_)
   PersisterStats stats_;                     // GUARDED_BY(mutex_)
+  stats::Histogram commit_latency_;
 
   std::atomic<std::uint64_t> enqueued_{0};  // written under mutex_
 };

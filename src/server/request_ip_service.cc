@@ -68,16 +68,32 @@ wgdyn::Outcome to_wire(lease::Outcome o) {
 
 }  // namespace
 
+RequestIpCounters::RequestIpCounters(stats::Registry& r)
+    : connections(r.get("request-ip-connections")),
+      received(r.get("request-ip-received")),
+      granted(r.get("request-ip-granted")),
+      released(r.get("request-ip-released")),
+      refused_out_of_addresses(r.get("request-ip-refused-out-of-addresses")),
+      refused_chosen_unavailable(r.get("request-ip-refused-chosen-unavailable")),
+      refused_malformed(r.get("request-ip-refused-malformed")),
+      refused_unknown_peer(r.get("request-ip-refused-unknown-peer")),
+      refused_source_port(r.get("request-ip-refused-source-port")),
+      refused_connection_cap(r.get("request-ip-refused-connection-cap")),
+      refused_store_failure(r.get("request-ip-refused-store-failure")),
+      idle_timeouts(r.get("request-ip-idle-timeouts")) {}
+
 RequestIpService::RequestIpService(asio::io_context& io, lease::Engine& engine, std::mutex& engine_mutex,
                                    Persister& persister, std::size_t persister_loop,
-                                   std::atomic<std::size_t>& open_connections, AfterRequest after_request)
+                                   std::atomic<std::size_t>& open_connections, RequestIpCounters& counters,
+                                   AfterRequest after_request)
     : io_(io),
       engine_(engine),
       engine_mutex_(engine_mutex),
       persister_(persister),
       persister_loop_(persister_loop),
       after_request_(std::move(after_request)),
-      open_connections_(open_connections) {}
+      open_connections_(open_connections),
+      stats_(counters) {}
 
 Status RequestIpService::start(const RequestIpConfig& config, std::shared_ptr<const lease::PeerDirectory> peers,
                                bool reuse_port) {
@@ -167,10 +183,10 @@ asio::awaitable<void> RequestIpService::accept_loop(tcp::acceptor& acceptor) {
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    stats_.connections++;
+    stats_.connections.add(1);
     if (open_connections_.fetch_add(1) >= config_.max_connections) {
       open_connections_.fetch_sub(1);
-      stats_.refused_connection_cap++;
+      stats_.refused_connection_cap.add(1);
       spdlog::debug("request_ip: connection cap {} reached, refusing", config_.max_connections);
       socket.close(ec);
       continue;
@@ -213,14 +229,14 @@ asio::awaitable<void> RequestIpService::serve(std::shared_ptr<Connection> conn) 
   const tcp::endpoint& remote = conn->remote;
   net::Address source = to_address(remote.address());
   if (config_.require_source_port != 0 && remote.port() != config_.require_source_port) {
-    stats_.refused_source_port++;
+    stats_.refused_source_port.add(1);
     spdlog::warn("request_ip: refused {} port {}: source port must be {}", source.to_string(), remote.port(),
                  config_.require_source_port);
     co_return;
   }
   auto key = peers_ ? peers_->find(source) : std::nullopt;
   if (!key) {
-    stats_.refused_unknown_peer++;
+    stats_.refused_unknown_peer.add(1);
     spdlog::warn("request_ip: refused {}: not a known peer", source.to_string());
     co_return;
   }
@@ -234,7 +250,7 @@ asio::awaitable<void> RequestIpService::serve(std::shared_ptr<Connection> conn) 
   for (;;) {
     wgdyn::FrameResult frame = wgdyn::find_message(buffer);
     if (frame.is_error()) {
-      stats_.malformed++;
+      stats_.refused_malformed.add(1);
       co_await send(*conn, wgdyn::format_response(wgdyn::reject(frame.status)));
       break;
     }
@@ -258,7 +274,7 @@ asio::awaitable<void> RequestIpService::serve(std::shared_ptr<Connection> conn) 
     std::size_t n = co_await conn->socket.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (conn->timed_out) {
-        stats_.idle_timeouts++;
+        stats_.idle_timeouts.add(1);
         spdlog::debug("request_ip: {}: no complete request within {} s, closed", source.to_string(),
                       config_.idle_timeout_seconds);
       }
@@ -270,10 +286,11 @@ asio::awaitable<void> RequestIpService::serve(std::shared_ptr<Connection> conn) 
 }
 
 asio::awaitable<bool> RequestIpService::answer(Connection& conn, const lease::PublicKey& key, std::string_view message) {
-  stats_.requests++;
+  stats_.received.add(1);
+  const auto received_at = std::chrono::steady_clock::now();
   auto parsed = wgdyn::parse_request(message);
   if (!parsed) {
-    stats_.malformed++;
+    stats_.refused_malformed.add(1);
     co_await send(conn, wgdyn::format_response(wgdyn::reject(parsed.error())));
     co_return false;
   }
@@ -304,19 +321,23 @@ asio::awaitable<bool> RequestIpService::answer(Connection& conn, const lease::Pu
   resp.outcome = to_wire(reply.outcome);
   // Nothing is acknowledged before it is durable.
   if (after > before && !co_await persister_.wait_durable(persister_loop_, after)) {
-    stats_.internal_errors++;
+    stats_.refused_store_failure.add(1);
     resp.outcome = wgdyn::Outcome::internal_error;
     resp.errmsg = "lease store failure";
   } else if (reply.outcome == lease::Outcome::granted || reply.outcome == lease::Outcome::released) {
-    stats_.granted += reply.outcome == lease::Outcome::granted;
+    (reply.outcome == lease::Outcome::granted ? stats_.granted : stats_.released).add(1);
     resp.ipv4 = reply.v4;
     resp.ipv6 = reply.v6;
     resp.leasestart = static_cast<std::uint64_t>(reply.lease_start);
     resp.leasetime_seconds = reply.lease_seconds;
   } else {
-    stats_.out_of_addresses++;
+    (reply.outcome == lease::Outcome::chosen_unavailable ? stats_.refused_chosen_unavailable
+                                                         : stats_.refused_out_of_addresses).add(1);
   }
-  co_return co_await send(conn, wgdyn::format_response(resp));
+  bool sent = co_await send(conn, wgdyn::format_response(resp));
+  if (resp.outcome == wgdyn::Outcome::granted && reply.outcome == lease::Outcome::granted)
+    stats_.grant_latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - received_at).count());
+  co_return sent;
 }
 
 asio::awaitable<bool> RequestIpService::send(Connection& conn, const std::string& bytes) {

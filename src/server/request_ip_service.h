@@ -24,20 +24,26 @@
 #include "lease/peer_directory.h"
 #include "server/config.h"
 #include "server/persister.h"
+#include "stats/statistics.h"
 
 namespace leasehold::server {
 
-struct RequestIpStats {
-  std::uint64_t connections = 0;
-  std::uint64_t refused_unknown_peer = 0;
-  std::uint64_t refused_source_port = 0;
-  std::uint64_t refused_connection_cap = 0;
-  std::uint64_t requests = 0;
-  std::uint64_t granted = 0;
-  std::uint64_t out_of_addresses = 0;
-  std::uint64_t malformed = 0;
-  std::uint64_t internal_errors = 0;
-  std::uint64_t idle_timeouts = 0;
+// The request_ip statistics (names in docs/control.md), shared by every request thread.
+struct RequestIpCounters {
+  explicit RequestIpCounters(stats::Registry& r);
+  stats::Stat& connections;
+  stats::Stat& received;
+  stats::Stat& granted;
+  stats::Stat& released;
+  stats::Stat& refused_out_of_addresses;
+  stats::Stat& refused_chosen_unavailable;
+  stats::Stat& refused_malformed;
+  stats::Stat& refused_unknown_peer;
+  stats::Stat& refused_source_port;
+  stats::Stat& refused_connection_cap;
+  stats::Stat& refused_store_failure;
+  stats::Stat& idle_timeouts;
+  stats::Histogram grant_latency;  // message complete -> answer sent, for answers that grant
 };
 
 class RequestIpService {
@@ -49,7 +55,7 @@ class RequestIpService {
   // limit for the whole server.
   RequestIpService(boost::asio::io_context& io, lease::Engine& engine, std::mutex& engine_mutex,
                    Persister& persister, std::size_t persister_loop, std::atomic<std::size_t>& open_connections,
-                   AfterRequest after_request);
+                   RequestIpCounters& counters, AfterRequest after_request);
 
   // Binds every listener (with SO_REUSEPORT when several services share the ports). On
   // error nothing is left listening.
@@ -63,7 +69,6 @@ class RequestIpService {
   std::size_t active_connections() const { return open_connections_.load(); }
   // Requests parsed but not yet answered (waiting for the store, or being written).
   std::size_t in_flight() const { return in_flight_.load(); }
-  const RequestIpStats& stats() const { return stats_; }
   std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
 
  private:
@@ -88,7 +93,7 @@ class RequestIpService {
   std::atomic<std::size_t>& open_connections_;
   std::atomic<std::size_t> in_flight_{0};
   bool accepting_ = false;
-  RequestIpStats stats_;
+  RequestIpCounters& stats_;
 };
 
 }  // namespace leasehold::server

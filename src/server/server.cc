@@ -18,6 +18,10 @@
 
 #include "control/dispatcher.h"
 #include "control/lease_commands.h"
+#include "control/statistic_commands.h"
+#include "stats/lease_statistics.h"
+#include "stats/prometheus.h"
+#include "stats/statistics.h"
 
 #include "lease/change_feed.h"
 #include "lease/clock.h"
@@ -132,6 +136,8 @@ struct Server::Impl {
 
   int run();
   Status load_leases();
+  void configure_statistics(const lease::Policy& policy);  // REQUIRES: engine_mutex held or no other thread running
+  std::string metrics_text() const;
   Status start_wireguard();
   void arm_refresh();
   Status start_control();
@@ -160,6 +166,9 @@ struct Server::Impl {
   lease::ChangeFeed feed;
   lease::Engine engine;
   std::mutex engine_mutex;
+  stats::Registry statistics;
+  stats::LeaseStatistics lease_statistics{statistics};  // under engine_mutex
+  RequestIpCounters request_counters{statistics};
   std::atomic<std::size_t> open_connections{0};  // all request threads together
   std::unique_ptr<store::LeaseStore> store;
   std::unique_ptr<Persister> persister;
@@ -198,6 +207,21 @@ Status Server::Impl::load_leases() {
   return {};
 }
 
+void Server::Impl::configure_statistics(const lease::Policy& policy) {
+  std::vector<stats::SubnetSize> sizes;
+  for (const auto& s : policy.subnets)
+    sizes.push_back({s.prefix.family(), s.id, static_cast<std::int64_t>(engine.pool_size(s.prefix.family(), s.id))});
+  lease_statistics.configure(sizes);
+}
+
+std::string Server::Impl::metrics_text() const {
+  return stats::prometheus_text(
+      statistics.snapshot(),
+      {{"leasehold_grant_latency_seconds", "request_ip answers that grant: message received to answer sent (durable).",
+        &request_counters.grant_latency},
+       {"leasehold_store_commit_seconds", "Lease store commits (one group commit each).", &persister->commit_latency()}});
+}
+
 // The daemon commands reach the server through these hooks; all run on this (the main)
 // thread, as the control socket does, so they need no locking beyond the engine's.
 Status Server::Impl::start_control() {
@@ -221,6 +245,7 @@ Status Server::Impl::start_control() {
   if (auto st = register_daemon_commands(dispatcher, std::move(hooks)); !st) return st;
   control::LeaseCommandContext leases{&engine, &engine_mutex, [this] { asio::post(io, [this] { arm_expiry(); }); }};
   if (auto st = control::register_lease_commands(dispatcher, std::move(leases)); !st) return st;
+  if (auto st = control::register_statistic_commands(dispatcher, statistics); !st) return st;
   control_loop = persister->add_loop(io);
   control_socket = std::make_unique<ControlSocket>(io, [this](std::string text) { return run_command(std::move(text)); });
   return control_socket->start(config.control_socket.socket_name);
@@ -246,7 +271,7 @@ Status Server::Impl::start_workers() {
     auto w = std::make_unique<Worker>();
     std::size_t loop = persister->add_loop(w->io);
     w->service = std::make_unique<RequestIpService>(
-        w->io, engine, engine_mutex, *persister, loop, open_connections,
+        w->io, engine, engine_mutex, *persister, loop, open_connections, request_counters,
         [this](std::optional<std::int64_t> deadline) { request_expiry_check(deadline); });
     workers.push_back(std::move(w));
   }
@@ -298,9 +323,20 @@ int Server::Impl::run() {
   }
   persister = std::make_unique<Persister>(*store);
   feed.subscribe([this](const lease::LeaseChange& c) { persister->enqueue(c); });
+  feed.subscribe([this](const lease::LeaseChange& c) { lease_statistics.on_change(c); });
+  configure_statistics(config.policy);
   if (auto st = load_leases(); !st) {
     spdlog::critical("loading leases from {}: {}", store->describe(), st.error().message);
     return 1;
+  }
+  for (const auto& s : config.policy.subnets) {
+    std::int64_t held = 0;
+    engine.for_each_lease_from(s.prefix.first(), [&](const lease::LeaseRecord& r) {
+      if (!s.prefix.contains(r.address)) return false;
+      held += r.subnet_id == s.id;
+      return true;
+    });
+    lease_statistics.set_assigned(s.prefix.family(), s.id, held);
   }
   if (auto st = start_wireguard(); !st) {
     spdlog::critical("interface {}: {}", config.wireguard.interface, st.error().message);
@@ -434,6 +470,7 @@ Status Server::Impl::reload() {
   {
     std::lock_guard lock(engine_mutex);
     if (auto st = engine.configure(fresh->policy); !st) return st;
+    configure_statistics(fresh->policy);
   }
   // The store, the listening sockets and the thread count stay as started.
   if (fresh->lease_database.type != config.lease_database.type || fresh->lease_database.name != config.lease_database.name)

@@ -79,6 +79,9 @@ TEST_F(ControlSocketTest, AddedLeaseIsDurableAndServedToItsPeer) {
   ASSERT_EQ(got["result"], 0) << got.dump();
   EXPECT_EQ(got["arguments"]["public-key"], test_key(1));
   EXPECT_EQ(got["arguments"]["hostname"], "peer1");
+  // Restored leases are counted at start.
+  json assigned = call(R"({"command": "statistic-get", "arguments": {"name": "subnet[1].assigned-nas"}})");
+  EXPECT_EQ(assigned["arguments"]["subnet[1].assigned-nas"][0][0], 1) << assigned.dump();
   Client c(peer_source(1), server_->port());
   auto lines = parse_lines(c.request("request_ip=1\n\n"));
   EXPECT_EQ(lines["errno"], "0");
@@ -90,6 +93,29 @@ TEST_F(ControlSocketTest, AddedLeaseIsDurableAndServedToItsPeer) {
   server_ = std::make_unique<ServerProcess>(dir_.file("server.json"), dir_.file("server.log"));
   ASSERT_NE(server_->start(), 0) << server_->log();
   EXPECT_EQ(call(R"({"command": "lease4-get", "arguments": {"ip-address": "10.47.200.7"}})")["result"], 3);
+}
+
+// Statistics follow protocol requests and control commands alike.
+TEST_F(ControlSocketTest, StatisticsCountRequestsAndLeases) {
+  start();
+  auto stat = [&](const std::string& name) {
+    json r = call(R"({"command": "statistic-get", "arguments": {"name": ")" + name + R"("}})");
+    EXPECT_EQ(r["result"], 0) << r.dump();
+    return r["arguments"].contains(name) ? r["arguments"][name][0][0].get<std::int64_t>() : -1;
+  };
+  EXPECT_EQ(stat("subnet[1].total-addresses"), 32766);  // the /17 pool less its network and broadcast address
+  EXPECT_EQ(stat("subnet[1].assigned-addresses"), 0);
+  Client c(peer_source(0), server_->port());
+  ASSERT_EQ(parse_lines(c.request("request_ip=1\n\n"))["errno"], "0");
+  ASSERT_EQ(call(R"({"command": "lease4-add", "arguments": {"ip-address": "10.47.200.9", "public-key": ")" + test_key(1) +
+                 R"("}})")["result"], 0);
+  EXPECT_EQ(stat("subnet[1].assigned-addresses"), 2);
+  EXPECT_EQ(stat("subnet[1].assigned-nas"), 1);
+  EXPECT_EQ(stat("request-ip-received"), 1);
+  EXPECT_EQ(stat("request-ip-granted"), 1);
+  EXPECT_EQ(call(R"({"command": "lease4-del", "arguments": {"ip-address": "10.47.200.9"}})")["result"], 0);
+  EXPECT_EQ(stat("subnet[1].assigned-addresses"), 1);
+  EXPECT_EQ(stat("subnet[1].cumulative-assigned-addresses"), 2);
 }
 
 TEST_F(ControlSocketTest, SocketFileIsPrivate) {
