@@ -400,7 +400,7 @@ std::string ListenEndpoint::to_string() const {
   return "[" + address.to_string() + (zone.empty() ? "" : "%" + zone) + "]:" + std::to_string(port);
 }
 
-Result<ServerConfig> parse_config(std::string_view text) {
+Result<json> parse_config_document(std::string_view text) {
   json doc;
   try {
     doc = json::parse(strip_hash_comments(text), nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
@@ -414,9 +414,19 @@ Result<ServerConfig> parse_config(std::string_view text) {
     return make_error(Errc::invalid_argument, "the top level must be an object with a \"Leasehold\" key");
   for (const auto& [key, value] : doc.items())
     if (key != "Leasehold") return make_error(Errc::invalid_argument, key + ": unknown top-level key");
+  return std::move(doc["Leasehold"]);
+}
+
+Result<ServerConfig> parse_config_object(const json& leasehold) {
   ServerConfig cfg;
-  if (auto st = parse_leasehold(doc["Leasehold"], cfg); !st) return st.error();
+  if (auto st = parse_leasehold(leasehold, cfg); !st) return st.error();
   return cfg;
+}
+
+Result<ServerConfig> parse_config(std::string_view text) {
+  auto doc = parse_config_document(text);
+  if (!doc) return doc.error();
+  return parse_config_object(*doc);
 }
 
 Result<std::string> read_config_file(const std::string& path) {

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "common/result.h"
 #include "lease/engine.h"
 #include "lease/public_key.h"
@@ -68,6 +70,12 @@ struct ServerConfig {
 
 // Parses the configuration text (JSON with //, /* */ and # comments).
 Result<ServerConfig> parse_config(std::string_view text);
+// The same from the "Leasehold" object itself (config-set, and commands that edit the
+// running configuration).
+Result<ServerConfig> parse_config_object(const nlohmann::json& leasehold);
+// The "Leasehold" object of a configuration text, keys as written (nothing filled in):
+// what config-get shows and config-write writes.
+Result<nlohmann::json> parse_config_document(std::string_view text);
 Result<ServerConfig> load_config_file(const std::string& path);
 // The file's text, as load_config_file reads it (for config-get, which shows it back).
 Result<std::string> read_config_file(const std::string& path);

@@ -14,7 +14,14 @@
 #include <mutex>
 #include <thread>
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
 
 #include "control/dispatcher.h"
 #include "control/lease_commands.h"
@@ -112,6 +119,50 @@ std::vector<net::Prefix> lease_space(const lease::Policy& policy) {
 }
 
 constexpr std::int64_t kNotArmed = std::numeric_limits<std::int64_t>::max();
+
+// The running configuration starts as the file's "Leasehold" object (an empty object when
+// the server was given its config without a text, as tests do).
+nlohmann::json initial_document(const std::string& text) {
+  if (text.empty()) return nlohmann::json::object();
+  auto doc = parse_config_document(text);
+  return doc ? std::move(*doc) : nlohmann::json::object();
+}
+
+Status write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string temp = path + ".tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error(Errc::io, std::strerror(errno));
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(temp.c_str());
+      return make_error(Errc::io, std::strerror(err));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  int synced = ::fsync(fd);
+  int err = errno;
+  if (::close(fd) != 0 && synced == 0) {
+    synced = -1;
+    err = errno;
+  }
+  if (synced != 0 || ::rename(temp.c_str(), path.c_str()) != 0) {
+    if (synced == 0) err = errno;
+    ::unlink(temp.c_str());
+    return make_error(Errc::io, std::strerror(err));
+  }
+  // The rename itself must survive a crash too.
+  int dir = ::open(std::filesystem::path(path).parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return {};
+}
 }  // namespace
 
 // Threads: the main thread runs signals, the expiry timer and reloads; each worker runs
@@ -127,7 +178,7 @@ struct Server::Impl {
   Impl(ServerConfig cfg, std::string path, std::string text)
       : config(std::move(cfg)),
         config_path(std::move(path)),
-        config_text(std::move(text)),
+        running(initial_document(text)),
         random(lease::SeededRandom::from_os()),
         engine(clock, random, feed),
         expiry_timer(io),
@@ -148,7 +199,9 @@ struct Server::Impl {
   void arm_expiry();                                                  // main thread
   void on_expiry(boost::system::error_code ec);
   void wait_signal();
-  Status reload();
+  Status reload(const std::optional<std::string>& file);
+  Status apply_config(nlohmann::json leasehold);
+  Result<ConfigWritten> write_config(const std::optional<std::string>& file);
   void shutdown();
   template <class F>
   void on_each_worker(F f) {
@@ -157,7 +210,7 @@ struct Server::Impl {
 
   ServerConfig config;
   std::string config_path;
-  std::string config_text;  // the running configuration file's text, for config-get
+  nlohmann::json running;  // the "Leasehold" object in force, as config-get shows it
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point reloaded = started;
   asio::io_context io{1};
@@ -227,9 +280,15 @@ std::string Server::Impl::metrics_text() const {
 Status Server::Impl::start_control() {
   if (!config.control_socket.enabled()) return {};
   DaemonHooks hooks;
-  hooks.config_path = config_path;
-  hooks.config_text = [this] { return config_text; };
-  hooks.reload = [this] { return reload(); };
+  hooks.config_path = [this] { return config_path; };
+  hooks.running_config = [this] { return running; };
+  hooks.reload = [this](const std::optional<std::string>& file) { return reload(file); };
+  hooks.set = [this](const nlohmann::json& leasehold) {
+    if (auto st = apply_config(leasehold); !st) return st;
+    spdlog::info("configuration replaced by config-set");
+    return Status{};
+  };
+  hooks.write = [this](const std::optional<std::string>& file) { return write_config(file); };
   hooks.shutdown = [this](int code) {
     exit_code = code;
     spdlog::info("shutdown command: shutting down");
@@ -445,7 +504,7 @@ void Server::Impl::wait_signal() {
   signals.async_wait([this](boost::system::error_code ec, int signo) {
     if (ec) return;
     if (signo == SIGHUP) {
-      if (auto st = reload(); !st)
+      if (auto st = reload(std::nullopt); !st)
         spdlog::error("reload of {} refused, keeping the running configuration: {}", config_path, st.error().message);
       wait_signal();
       return;
@@ -455,15 +514,29 @@ void Server::Impl::wait_signal() {
   });
 }
 
-Status Server::Impl::reload() {
-  auto text = read_config_file(config_path);
+// SIGHUP and config-reload: the file (or, from config-reload, another file, which then
+// becomes the configuration file) replaces the running configuration if it applies.
+Status Server::Impl::reload(const std::optional<std::string>& file) {
+  const std::string path = file.value_or(config_path);
+  auto text = read_config_file(path);
   if (!text) return text.error();
-  auto fresh = parse_config(*text);
+  auto document = parse_config_document(*text);
+  if (!document) return document.error();
+  if (auto st = apply_config(std::move(*document)); !st) return st;
+  config_path = path;
+  spdlog::info("configuration reloaded from {}", config_path);
+  return {};
+}
+
+// Validates a whole "Leasehold" object and puts it in force; nothing changes on error.
+// Settings that need a restart (store, listeners, threads, interface, control sockets)
+// keep their running values, with a warning.
+Status Server::Impl::apply_config(nlohmann::json leasehold) {
+  auto fresh = parse_config_object(leasehold);
   if (!fresh) return fresh.error();
-  // The interface and its settings stay as started; routes are read again.
   if (fresh->wireguard.interface != config.wireguard.interface)
     spdlog::warn("reload: interface changes take effect at restart");
-  fresh->wireguard = config.wireguard;
+  fresh->wireguard = config.wireguard;  // routes are read again below
   auto policy = effective_policy(*fresh);
   if (!policy) return policy.error();
   fresh->policy = std::move(*policy);
@@ -472,7 +545,6 @@ Status Server::Impl::reload() {
     if (auto st = engine.configure(fresh->policy); !st) return st;
     configure_statistics(fresh->policy);
   }
-  // The store, the listening sockets and the thread count stay as started.
   if (fresh->lease_database.type != config.lease_database.type || fresh->lease_database.name != config.lease_database.name)
     spdlog::warn("reload: lease-database changes take effect at restart");
   fresh->lease_database = config.lease_database;
@@ -489,13 +561,32 @@ Status Server::Impl::reload() {
   on_each_worker([request_ip, directory](RequestIpService& s) { s.reconfigure(request_ip, directory); });
   spdlog::set_level(spdlog::level::from_str(fresh->log_level));
   config = std::move(*fresh);
-  config_text = std::move(*text);
+  running = std::move(leasehold);
   reloaded = std::chrono::steady_clock::now();
   armed_deadline.store(kNotArmed);
   expiry_timer.cancel();
   arm_expiry();
-  spdlog::info("configuration reloaded from {}", config_path);
   return {};
+}
+
+// config-write: the running configuration, pretty-printed, replacing the file atomically
+// (temporary file, fsync, rename). Only inside the configuration file's directory, so the
+// API cannot be used to write files elsewhere (Kea 2.6.3 added the same rule).
+Result<ConfigWritten> Server::Impl::write_config(const std::optional<std::string>& file) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::absolute(config_path).parent_path();
+  fs::path target = file ? fs::path(*file) : fs::path(config_path);
+  if (target.is_relative()) target = dir / target;
+  target = target.lexically_normal();
+  auto [stop, _] = std::mismatch(dir.begin(), dir.end(), target.begin(), target.end());
+  if (stop != dir.end() || target.parent_path() != dir)
+    return make_error(Errc::invalid_argument, "not allowed to write config into " + target.string() +
+                                                  ": the file must be in " + dir.string());
+  std::string text = nlohmann::json{{"Leasehold", running}}.dump(2) + "\n";
+  if (auto st = write_file_atomically(target.string(), text); !st)
+    return make_error(Errc::io, "Unable to open file " + target.string() + " for writing: " + st.error().message);
+  spdlog::info("configuration written to {} ({} bytes)", target.string(), text.size());
+  return ConfigWritten{target.string(), text.size()};
 }
 
 void Server::Impl::shutdown() {

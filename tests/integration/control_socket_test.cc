@@ -195,6 +195,50 @@ TEST_F(ControlSocketTest, ConfigReloadAnswersAsKea) {
   EXPECT_EQ(call(R"({"command": "status-get"})")["result"], 0);  // still serving
 }
 
+// config-set applies at once or not at all; config-write persists it (only next to the
+// config file); config-reload with a file name switches to that file.
+TEST_F(ControlSocketTest, ConfigSetWriteAndReloadFromAnotherFile) {
+  start();
+  json cfg = json::parse(config());
+  cfg["Leasehold"]["valid-lifetime"] = 1800;
+  cfg["Leasehold"]["min-valid-lifetime"] = 1800;
+  cfg["Leasehold"]["max-valid-lifetime"] = 1800;
+  json bad = cfg;
+  bad["Leasehold"]["subnet4"][0]["pools"][0]["pool"] = "10.99.0.0/24";  // outside its subnet
+  json refused = call(json{{"command", "config-set"}, {"arguments", bad}}.dump());
+  EXPECT_EQ(refused["result"], 1) << refused.dump();
+  EXPECT_EQ(call(R"({"command": "config-get"})")["arguments"]["Leasehold"]["valid-lifetime"], 3600);  // unchanged
+
+  json ok = call(json{{"command", "set-config"}, {"arguments", cfg}}.dump());  // the spec's name
+  EXPECT_EQ(ok, json::parse(R"({"result": 0, "text": "Configuration successful."})"));
+  EXPECT_EQ(call(R"({"command": "config-get"})")["arguments"]["Leasehold"]["valid-lifetime"], 1800);
+  Client c(peer_source(0), server_->port());
+  EXPECT_EQ(parse_lines(c.request("request_ip=1\n\n"))["leasetime"], "1800");
+  // The file is untouched until config-write.
+  EXPECT_EQ(json::parse(std::ifstream(dir_.file("server.json")), nullptr, true, true)["Leasehold"]["valid-lifetime"], 3600);
+
+  json written = call(R"({"command": "config-write", "arguments": {"filename": "copy.json"}})");
+  EXPECT_EQ(written["result"], 0) << written.dump();
+  EXPECT_EQ(written["text"], "Configuration written to " + dir_.file("copy.json") + " successful");
+  EXPECT_EQ(json::parse(std::ifstream(dir_.file("copy.json")))["Leasehold"]["valid-lifetime"], 1800);
+  EXPECT_EQ(written["arguments"]["size"], std::filesystem::file_size(dir_.file("copy.json")));
+  json outside = call(R"({"command": "config-write", "arguments": {"filename": "/tmp/leasehold-evil.json"}})");
+  EXPECT_EQ(outside["result"], 1);
+  EXPECT_FALSE(std::filesystem::exists("/tmp/leasehold-evil.json"));
+  EXPECT_EQ(call(R"({"command": "config-write", "arguments": {"filename": "../up.json"}})")["result"], 1);
+
+  // Reload from another file: it applies and becomes the configuration file.
+  cfg["Leasehold"]["valid-lifetime"] = 900;
+  cfg["Leasehold"]["min-valid-lifetime"] = 900;
+  cfg["Leasehold"]["max-valid-lifetime"] = 900;
+  std::ofstream(dir_.file("other.json")) << cfg.dump();
+  json reloaded = call(json{{"command", "config-reload"}, {"arguments", {{"filename", dir_.file("other.json")}}}}.dump());
+  EXPECT_EQ(reloaded["result"], 0) << reloaded.dump();
+  EXPECT_EQ(call(R"({"command": "config-get"})")["arguments"]["Leasehold"]["valid-lifetime"], 900);
+  EXPECT_EQ(call(R"({"command": "config-write"})")["arguments"]["filename"], dir_.file("other.json"));
+  EXPECT_EQ(call(R"({"command": "config-reload", "arguments": {"filename": "/nonexistent.json"}})")["result"], 1);
+}
+
 TEST_F(ControlSocketTest, UnknownMalformedAndInvalidCommands) {
   start();
   EXPECT_EQ(raw(R"({ "command": "foo-bar" })"), R"({ "result": 2, "text": "'foo-bar' command not supported." })");
