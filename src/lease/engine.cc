@@ -205,6 +205,12 @@ Engine::Plan Engine::plan_family(Family f, const LeaseRequest& req, std::optiona
     }
   }
 
+  if (current && draining_.count(*current)) {
+    // Draining (its subnet shrank or went away): never renewed. The peer moves to an
+    // address of the remaining pools if there is one; otherwise the lease runs out.
+    Plan moved = plan_draw(f, true);
+    return moved.step == Step::take ? moved : Plan{Step::skip, {}, false};
+  }
   bool current_usable = current && !reserved_for_other(*current, req.key);
   if (ask.intent == Intent::hint) {
     if (current_usable && *current == ask.hint) return Plan{Step::renew, {}, false};
@@ -297,6 +303,7 @@ void Engine::end_binding(std::uint32_t slot, Family f, LeaseChange::Kind kind) {
   expiry_.cancel(ExpiryQueue::ref_of(slot, f));
   s.binding(f) = Binding{};
   extras_.erase(a);
+  draining_.erase(a);
   publish(kind, ended);
   settle_ended_address(a, now_rel() + policy_.hold_reclaimed_time);
 }

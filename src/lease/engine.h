@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "common/result.h"
@@ -144,6 +145,10 @@ class Engine {
   // Ends the lease at `a`. release: as if the peer released it (hold-reclaimed-time
   // applies); otherwise the row is deleted and the address is free at once.
   Result<LeaseRecord> remove_lease(const net::Address& a, bool as_release);
+  // Marks a lease as draining: it is never renewed and ends at its expiry (or when its
+  // peer moves to another address). False if there is no lease at `a`.
+  bool drain(const net::Address& a);
+  bool draining(const net::Address& a) const { return draining_.count(a) > 0; }
   // Removes every lease of the family (in one subnet when given); returns how many.
   std::size_t wipe(net::Family f, std::optional<std::uint32_t> subnet_id);
 
@@ -240,6 +245,7 @@ class Engine {
   std::map<PublicKey, std::size_t> reservation_index_;  // key -> policy_.reservations index
   std::map<net::Address, PublicKey> reserved_addresses_;
   std::map<net::Address, Extras> extras_;  // hostname / user-context, only where set
+  std::set<net::Address> draining_;        // leases not to be renewed (subnet-del/-update "drain")
 };
 
 }  // namespace leasehold::lease

@@ -142,6 +142,7 @@ Result<LeaseRecord> Engine::update_lease(const AdminLease& lease) {
   old.state = LeaseState::expired_reclaimed;
   expiry_.cancel(ExpiryQueue::ref_of(old_slot, f));
   peers_.at(old_slot).binding(f) = Binding{};
+  draining_.erase(a);
   publish(LeaseChange::Kind::release, old);
   release_slot_if_empty(old_slot);
   bind_admin(lease, *subnet, LeaseChange::Kind::grant);
@@ -164,11 +165,18 @@ Result<LeaseRecord> Engine::remove_lease(const Address& a, bool as_release) {
     expiry_.cancel(ExpiryQueue::ref_of(slot, f));
     peers_.at(slot).binding(f) = Binding{};
     extras_.erase(a);
+    draining_.erase(a);
     publish(LeaseChange::Kind::release, ended);
     settle_ended_address(a, now_rel());
   }
   release_slot_if_empty(slot);
   return before;
+}
+
+bool Engine::drain(const Address& a) {
+  if (!lease_at(a)) return false;
+  draining_.insert(a);
+  return true;
 }
 
 std::size_t Engine::wipe(Family f, std::optional<std::uint32_t> subnet_id) {

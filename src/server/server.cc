@@ -26,6 +26,7 @@
 #include "control/dispatcher.h"
 #include "control/lease_commands.h"
 #include "control/statistic_commands.h"
+#include "control/subnet_commands.h"
 #include "stats/lease_statistics.h"
 #include "stats/prometheus.h"
 #include "stats/statistics.h"
@@ -305,6 +306,10 @@ Status Server::Impl::start_control() {
   control::LeaseCommandContext leases{&engine, &engine_mutex, [this] { asio::post(io, [this] { arm_expiry(); }); }};
   if (auto st = control::register_lease_commands(dispatcher, std::move(leases)); !st) return st;
   if (auto st = control::register_statistic_commands(dispatcher, statistics); !st) return st;
+  control::SubnetCommandContext subnets{&engine, &engine_mutex, [this] { return running; },
+                                        [this](nlohmann::json leasehold) { return apply_config(std::move(leasehold)); },
+                                        [this] { asio::post(io, [this] { arm_expiry(); }); }};
+  if (auto st = control::register_subnet_commands(dispatcher, std::move(subnets)); !st) return st;
   control_loop = persister->add_loop(io);
   control_socket = std::make_unique<ControlSocket>(io, [this](std::string text) { return run_command(std::move(text)); });
   return control_socket->start(config.control_socket.socket_name);
