@@ -127,16 +127,12 @@ std::uint32_t Engine::now_rel() const {
 }
 
 Status Engine::configure(Policy policy) {
-  if (auto st = validate_policy(policy); !st) return st;
+  // The control API's reservations must still fit the new configuration.
+  Policy combined = policy;
+  combined.reservations.insert(combined.reservations.end(), runtime_reservations_.begin(), runtime_reservations_.end());
+  if (auto st = validate_policy(combined); !st) return st;
   policy_ = std::move(policy);
-  reservation_index_.clear();
-  reserved_addresses_.clear();
-  for (std::size_t i = 0; i < policy_.reservations.size(); ++i) {
-    const auto& r = policy_.reservations[i];
-    reservation_index_[r.key] = i;
-    if (r.v4) reserved_addresses_[*r.v4] = r.key;
-    if (r.v6) reserved_addresses_[*r.v6] = r.key;
-  }
+  index_reservations();
   pools4_.reset(effective_pools(policy_, Family::v4));
   pools6_.reset(effective_pools(policy_, Family::v6));
   // Re-place what is in use: leases, held addresses, then reservations not leased now.
@@ -152,9 +148,21 @@ Status Engine::configure(Policy policy) {
   return {};
 }
 
+void Engine::index_reservations() {
+  reservation_index_.clear();
+  reserved_addresses_.clear();
+  for (const auto* list : {&policy_.reservations, &runtime_reservations_}) {
+    for (const auto& r : *list) {
+      reservation_index_[r.key] = r;
+      if (r.v4) reserved_addresses_[*r.v4] = r.key;
+      if (r.v6) reserved_addresses_[*r.v6] = r.key;
+    }
+  }
+}
+
 const ReservationSpec* Engine::reservation_of(const PublicKey& key) const {
   auto it = reservation_index_.find(key);
-  return it == reservation_index_.end() ? nullptr : &policy_.reservations[it->second];
+  return it == reservation_index_.end() ? nullptr : &it->second;
 }
 
 std::optional<PublicKey> Engine::reserved_for(const Address& a) const {

@@ -164,6 +164,14 @@ class Engine {
       });
     });
   }
+  // Reservations added at run time (control API), on top of the policy's; configure()
+  // keeps them and refuses a policy they would collide with. Errors: conflict (key or
+  // address already reserved; removing one of the configuration's), invalid_argument,
+  // not_found.
+  Status add_reservation(const ReservationSpec& reservation);
+  Status remove_reservation(const PublicKey& key);
+  const ReservationSpec* reservation_for(const PublicKey& key) const { return reservation_of(key); }
+
   // The configured subnet with this id, or the one holding `a`.
   const SubnetSpec* subnet_by_id(net::Family f, std::uint32_t id) const;
   const SubnetSpec* subnet_holding(const net::Address& a) const;
@@ -242,7 +250,9 @@ class Engine {
   PoolSet<std::uint32_t> pools4_{net::Family::v4};
   PoolSet<net::uint128> pools6_{net::Family::v6};
   std::deque<Held> holds_;
-  std::map<PublicKey, std::size_t> reservation_index_;  // key -> policy_.reservations index
+  void index_reservations();
+  std::vector<ReservationSpec> runtime_reservations_;
+  std::map<PublicKey, ReservationSpec> reservation_index_;  // configured and runtime, by key
   std::map<net::Address, PublicKey> reserved_addresses_;
   std::map<net::Address, Extras> extras_;  // hostname / user-context, only where set
   std::set<net::Address> draining_;        // leases not to be renewed (subnet-del/-update "drain")

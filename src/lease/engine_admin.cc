@@ -189,4 +189,47 @@ std::size_t Engine::wipe(Family f, std::optional<std::uint32_t> subnet_id) {
   return doomed.size();
 }
 
+// Reservations of the control API: checked like the configuration's (with which they
+// must not collide), indexed with them, and kept across configure().
+Status Engine::add_reservation(const ReservationSpec& r) {
+  if (reservation_of(r.key)) return make_error(Errc::conflict, "The peer already has a reservation.");
+  for (const auto& a : {r.v4, r.v6}) {
+    if (!a) continue;
+    if (reserved_for(*a)) return make_error(Errc::conflict, "The address " + a->to_string() + " is already reserved.");
+    const SubnetSpec* s = subnet_holding(*a);
+    if (!s) return make_error(Errc::invalid_argument, "The address " + a->to_string() + " is in no configured subnet.");
+    if (is_v4_edge(*s, *a))
+      return make_error(Errc::invalid_argument, "The address " + a->to_string() + " is the network or broadcast address of subnet " +
+                                                    s->prefix.to_string() + ".");
+  }
+  if (!r.v4 && !r.v6) return make_error(Errc::invalid_argument, "The reservation has no address.");
+  runtime_reservations_.push_back(r);
+  index_reservations();
+  // Free addresses are kept for their owner at once; a leased one when its lease ends.
+  for (const auto& a : {r.v4, r.v6})
+    if (a) with_pools(a->family(), [&](auto& p) { p.insert(*a, kReservedMark); });
+  return {};
+}
+
+Status Engine::remove_reservation(const PublicKey& key) {
+  auto it = std::find_if(runtime_reservations_.begin(), runtime_reservations_.end(),
+                         [&](const ReservationSpec& r) { return r.key == key; });
+  if (it == runtime_reservations_.end()) {
+    if (reservation_of(key))
+      return make_error(Errc::conflict, "The reservation comes from the configuration file; change it with config-set.");
+    return make_error(Errc::not_found, "Host not deleted (not found).");
+  }
+  ReservationSpec gone = *it;
+  runtime_reservations_.erase(it);
+  index_reservations();
+  for (const auto& a : {gone.v4, gone.v6}) {
+    if (!a) continue;
+    with_pools(a->family(), [&](auto& p) {
+      auto v = p.find(*a);
+      if (v && *v == kReservedMark) p.erase(*a);
+    });
+  }
+  return {};
+}
+
 }  // namespace leasehold::lease

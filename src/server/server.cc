@@ -26,6 +26,7 @@
 #include "control/dispatcher.h"
 #include "control/lease_commands.h"
 #include "control/statistic_commands.h"
+#include "control/reservation_commands.h"
 #include "control/subnet_commands.h"
 #include "stats/lease_statistics.h"
 #include "stats/prometheus.h"
@@ -193,6 +194,7 @@ struct Server::Impl {
   Status start_wireguard();
   void arm_refresh();
   Status start_control();
+  Status register_reservations();
   asio::awaitable<std::string> run_command(std::string text);
   Status start_workers();
   void stop_workers();
@@ -235,6 +237,7 @@ struct Server::Impl {
   asio::signal_set signals;
   control::Dispatcher dispatcher;
   std::unique_ptr<ControlSocket> control_socket;
+  std::unique_ptr<store::LeaseStore> reservation_store;
   std::size_t control_loop = 0;  // the main loop's index among the persister's loops
   bool stopping = false;
   int exit_code = 0;  // the shutdown command's exit-value
@@ -279,7 +282,6 @@ std::string Server::Impl::metrics_text() const {
 // The daemon commands reach the server through these hooks; all run on this (the main)
 // thread, as the control socket does, so they need no locking beyond the engine's.
 Status Server::Impl::start_control() {
-  if (!config.control_socket.enabled()) return {};
   DaemonHooks hooks;
   hooks.config_path = [this] { return config_path; };
   hooks.running_config = [this] { return running; };
@@ -310,9 +312,25 @@ Status Server::Impl::start_control() {
                                         [this](nlohmann::json leasehold) { return apply_config(std::move(leasehold)); },
                                         [this] { asio::post(io, [this] { arm_expiry(); }); }};
   if (auto st = control::register_subnet_commands(dispatcher, std::move(subnets)); !st) return st;
+  if (auto st = register_reservations(); !st) return st;
   control_loop = persister->add_loop(io);
+  if (!config.control_socket.enabled()) return {};
   control_socket = std::make_unique<ControlSocket>(io, [this](std::string text) { return run_command(std::move(text)); });
   return control_socket->start(config.control_socket.socket_name);
+}
+
+// Reservations added through the API live in the store, read and written on this thread
+// through a connection of their own (the lease store's belongs to the persister's thread).
+Status Server::Impl::register_reservations() {
+  auto opened = store::open_store(config.lease_database);
+  if (!opened) return make_error(opened.error().code, "reservations: " + opened.error().message);
+  reservation_store = std::move(*opened);
+  control::ReservationCommandContext context{&engine, &engine_mutex, [this] { return running; }, reservation_store.get(),
+                                             [this] { asio::post(io, [this] { arm_expiry(); }); }};
+  std::vector<std::string> warnings;
+  if (auto st = control::register_reservation_commands(dispatcher, std::move(context), warnings); !st) return st;
+  for (const auto& w : warnings) spdlog::warn("{}", w);
+  return {};
 }
 
 // One control command: dispatched on this thread, answered once every change it made is

@@ -38,6 +38,13 @@ class LeaseStore {
   // The row for one address, if any.
   virtual Result<std::optional<lease::LeaseRecord>> get(const net::Address& address) = 0;
 
+  // Host reservations added through the control API (the configuration file's own stay in
+  // the file), as opaque text keyed by their identity. put and delete are durable on
+  // success; deleting an absent id is not an error. load visits them in id order.
+  virtual Status put_reservation(const std::string& id, const std::string& body) = 0;
+  virtual Status delete_reservation(const std::string& id) = 0;
+  virtual Status load_reservations(const std::function<void(const std::string& id, const std::string& body)>& visit) = 0;
+
   // Does one bounded piece of housekeeping (folding a log, say) and returns true if more
   // is left. The store thread calls it only when no batch is waiting.
   virtual Result<bool> tidy() { return false; }

@@ -39,4 +39,19 @@ Result<std::optional<lease::LeaseRecord>> MemoryStore::get(const net::Address& a
   return std::optional<lease::LeaseRecord>(it->second);
 }
 
+Status MemoryStore::put_reservation(const std::string& id, const std::string& body) {
+  reservations_[id] = body;
+  return {};
+}
+
+Status MemoryStore::delete_reservation(const std::string& id) {
+  reservations_.erase(id);
+  return {};
+}
+
+Status MemoryStore::load_reservations(const std::function<void(const std::string&, const std::string&)>& visit) {
+  for (const auto& [id, body] : reservations_) visit(id, body);
+  return {};
+}
+
 }  // namespace leasehold::store

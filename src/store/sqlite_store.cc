@@ -88,6 +88,9 @@ Result<std::int64_t> query_int(sqlite3* db, const char* sql, std::string_view wh
   return value;
 }
 
+constexpr const char* kReservationTable =
+    "CREATE TABLE IF NOT EXISTS reservation (id TEXT PRIMARY KEY NOT NULL, body TEXT NOT NULL) WITHOUT ROWID";
+
 // The schema version in the file, or 0 for a file with no tables yet.
 Result<std::int64_t> read_schema_version(sqlite3* db) {
   auto tables = query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
@@ -163,7 +166,8 @@ Status SqliteStore::configure(const SqliteOptions& options) {
     std::string sql = "PRAGMA max_page_count = " + std::to_string(options.max_page_count);
     if (auto s = sqlite::exec(db, sql.c_str(), "cannot set max_page_count"); !s) return s;
   }
-  if (*version != 0) return {};
+  // Reservations came after schema 1; the table is added to older files as they open.
+  if (*version != 0) return sqlite::exec(db, kReservationTable, "cannot create the reservation table");
 
   // A new file. Look again under the write lock, in case another process created the
   // schema in between.
@@ -171,6 +175,7 @@ Status SqliteStore::configure(const SqliteOptions& options) {
   auto again = read_schema_version(db);
   Status status = again ? Status() : Status(again.error());
   if (status && *again == 0) status = sqlite::exec(db, kSchema, "cannot create schema");
+  if (status) status = sqlite::exec(db, kReservationTable, "cannot create the reservation table");
   if (status) status = sqlite::exec(db, "COMMIT", "cannot create schema");
   if (!status && sqlite3_get_autocommit(db) == 0)
     (void)sqlite::exec(db, "ROLLBACK", "cannot create schema");
@@ -515,6 +520,41 @@ Result<std::optional<LeaseRecord>> SqliteStore::get(const net::Address& address)
   if (logged != view.end()) return logged->second;
   if (found.empty()) return std::optional<LeaseRecord>();
   return std::optional<LeaseRecord>(std::move(found.front()));
+}
+
+// Reservation writes are rare (control commands): each prepares its statement and runs
+// in its own transaction, between the lease batches of the same thread.
+Status SqliteStore::put_reservation(const std::string& id, const std::string& body) {
+  rollback();
+  auto stmt = sqlite::prepare(db_.get(), "INSERT OR REPLACE INTO reservation (id, body) VALUES (?1, ?2)", "put reservation");
+  if (!stmt) return stmt.error();
+  sqlite3_bind_text(stmt->get(), 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(stmt->get(), 2, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
+  return sqlite::run(stmt->get(), "put reservation");
+}
+
+Status SqliteStore::delete_reservation(const std::string& id) {
+  rollback();
+  auto stmt = sqlite::prepare(db_.get(), "DELETE FROM reservation WHERE id = ?1", "delete reservation");
+  if (!stmt) return stmt.error();
+  sqlite3_bind_text(stmt->get(), 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+  return sqlite::run(stmt->get(), "delete reservation");
+}
+
+Status SqliteStore::load_reservations(const std::function<void(const std::string&, const std::string&)>& visit) {
+  rollback();
+  auto stmt = sqlite::prepare(db_.get(), "SELECT id, body FROM reservation ORDER BY id", "load reservations");
+  if (!stmt) return stmt.error();
+  auto text = [&](int column) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt->get(), column));
+    return std::string(p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt->get(), column)));
+  };
+  for (;;) {
+    int rc = sqlite3_step(stmt->get());
+    if (rc == SQLITE_DONE) return {};
+    if (rc != SQLITE_ROW) return sqlite::db_error(db_.get(), rc, "load reservations");
+    visit(text(0), text(1));
+  }
 }
 
 }  // namespace leasehold::store

@@ -53,6 +53,9 @@ class SqliteStore final : public LeaseStore {
   Status load(const std::function<void(const lease::LeaseRecord&)>& visit) override;
   Result<std::vector<lease::LeaseRecord>> get_by_key(const lease::PublicKey& key) override;
   Result<std::optional<lease::LeaseRecord>> get(const net::Address& address) override;
+  Status put_reservation(const std::string& id, const std::string& body) override;
+  Status delete_reservation(const std::string& id) override;
+  Status load_reservations(const std::function<void(const std::string&, const std::string&)>& visit) override;
   std::string describe() const override { return "sqlite " + path_; }
 
  private:

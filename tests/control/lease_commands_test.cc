@@ -12,15 +12,14 @@
 #include "lease/clock.h"
 #include "lease/engine.h"
 #include "lease/random_source.h"
+#include "control/test_keys.h"
 
 namespace leasehold::control {
 namespace {
 
 using nlohmann::json;
 
-const char* kKeyA = "Xxrf3hY1qo5eVf678MqlI3pigWpIrY8yTkwwCEPeEmk=";
-const char* kKeyB = "YBSIyZcvC5Ty6kUOhiVnX+W1xFjUL8s6zSW7rmKwUFE=";
-const char* kKeyR = "aHR0cHM6Ly93d3cud2lyZWd1YXJkLmNvbS8hISEhIT0=";
+const char* const kKeyR = kKeyC;
 
 lease::PublicKey key(const char* b64) { return *lease::PublicKey::from_base64(b64); }
 

@@ -12,6 +12,7 @@
 #include "lease/clock.h"
 #include "lease/engine.h"
 #include "lease/random_source.h"
+#include "control/test_keys.h"
 #include "server/config.h"
 
 namespace leasehold::control {
@@ -19,8 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-const char* kKeyA = "Xxrf3hY1qo5eVf678MqlI3pigWpIrY8yTkwwCEPeEmk=";
-const char* kKeyB = "YBSIyZcvC5Ty6kUOhiVnX+W1xFjUL8s6zSW7rmKwUFE=";
 
 class SubnetCommandsTest : public ::testing::Test {
  protected:

@@ -118,6 +118,20 @@ TEST_F(ControlSocketTest, StatisticsCountRequestsAndLeases) {
   EXPECT_EQ(stat("subnet[1].cumulative-assigned-addresses"), 2);
 }
 
+// A reservation added over the socket is stored: after a restart the peer still gets it.
+TEST_F(ControlSocketTest, ReservationAddedOverTheSocketSurvivesARestart) {
+  start();
+  json added = call(R"({"command": "reservation-add", "arguments": {"reservation": {"public-key": ")" + test_key(1) +
+                    R"(", "ip-address": "10.47.201.1", "hostname": "r1"}}})");
+  ASSERT_EQ(added["result"], 0) << added.dump();
+  server_->kill9();
+  server_ = std::make_unique<ServerProcess>(dir_.file("server.json"), dir_.file("server.log"));
+  ASSERT_NE(server_->start(), 0) << server_->log();
+  Client c(peer_source(1), server_->port());
+  EXPECT_EQ(parse_lines(c.request("request_ip=1\n\n"))["ipv4"], "10.47.201.1/32");
+  EXPECT_EQ(call(R"({"command": "reservation-get", "arguments": {"ip-address": "10.47.201.1"}})")["arguments"]["hostname"], "r1");
+}
+
 TEST_F(ControlSocketTest, SocketFileIsPrivate) {
   start();
   struct stat st {};

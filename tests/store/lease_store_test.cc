@@ -342,3 +342,25 @@ TEST(OpenStore, RejectsUnknownType) {
 
 }  // namespace
 }  // namespace leasehold::store
+
+namespace leasehold::store {
+namespace {
+TYPED_TEST(LeaseStoreTest, ReservationsArePutReplacedDeletedAndLoadedInIdOrder) {
+  ASSERT_TRUE(this->store_->put_reservation("public-key:b", R"({"x":1})"));
+  ASSERT_TRUE(this->store_->put_reservation("public-key:a", R"({"x":2})"));
+  ASSERT_TRUE(this->store_->put_reservation("public-key:b", R"({"x":3})"));  // replaces
+  this->apply_ok({change(LeaseChange::Kind::grant, record("10.0.0.5", 1))});  // leases unaffected
+  std::vector<std::pair<std::string, std::string>> seen;
+  ASSERT_TRUE(this->store_->load_reservations([&](const std::string& id, const std::string& body) { seen.emplace_back(id, body); }));
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], std::make_pair(std::string("public-key:a"), std::string(R"({"x":2})")));
+  EXPECT_EQ(seen[1], std::make_pair(std::string("public-key:b"), std::string(R"({"x":3})")));
+  ASSERT_TRUE(this->store_->delete_reservation("public-key:a"));
+  ASSERT_TRUE(this->store_->delete_reservation("absent"));
+  seen.clear();
+  ASSERT_TRUE(this->store_->load_reservations([&](const std::string& id, const std::string& body) { seen.emplace_back(id, body); }));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(this->load_all().size(), 1u);
+}
+}  // namespace
+}  // namespace leasehold::store
