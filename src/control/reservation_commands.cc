@@ -84,9 +84,11 @@ Result<Host> read_host(const json& object) {
   static const char* allowed[] = {"public-key", "anode-address", "hw-address", "duid",     "client-id",   "circuit-id",
                                   "remote-id",  "subnet-id",     "ip-address", "ip-addresses", "prefixes", "hostname",
                                   "option-data", "user-context", "comment"};
-  for (const auto& [key, value] : object.items())
+  for (const auto& item : object.items()) {
+    const std::string& key = item.key();
     if (std::find_if(std::begin(allowed), std::end(allowed), [&](const char* a) { return key == a; }) == std::end(allowed))
       return make_error(Errc::invalid_argument, "spurious '" + key.substr(0, 100) + "' parameter in the reservation");
+  }
   Host h;
   for (const char* t : kIdentifierTypes) {
     if (!object.contains(t)) continue;

@@ -196,6 +196,19 @@ TEST_F(ControlSocketTest, ThreeMegabyteCommandIsAnswered) {
   EXPECT_EQ(ok["result"], 0) << ok.dump().substr(0, 300);
 }
 
+// A multi-megabyte answer: the running configuration with a 4 MB user-context.
+TEST_F(ControlSocketTest, MultiMegabyteResponsesAreWhole) {
+  start();
+  json cfg = json::parse(config());
+  cfg["Leasehold"]["user-context"] = {{"blob", std::string(4 * 1024 * 1024, 'y')}};
+  ASSERT_EQ(call(json{{"command", "config-set"}, {"arguments", cfg}}.dump())["result"], 0);
+  std::string text = raw(R"({"command": "config-get"})", 20000);
+  EXPECT_GT(text.size(), 4u * 1024 * 1024);
+  json got = json::parse(text, nullptr, false);
+  ASSERT_FALSE(got.is_discarded());
+  EXPECT_EQ(got["arguments"]["Leasehold"]["user-context"]["blob"].get<std::string>().size(), 4u * 1024 * 1024);
+}
+
 TEST_F(ControlSocketTest, ConfigReloadAnswersAsKea) {
   start();
   EXPECT_EQ(raw(R"({ "command": "config-reload" })"), R"({ "result": 0, "text": "Configuration successful." })");
