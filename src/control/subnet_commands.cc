@@ -236,9 +236,9 @@ Status register_subnet_commands(Dispatcher& d, SubnetCommandContext context) {
       {"subnet%-list", nullptr, &SubnetCommands::list},
       {"subnet%-get", "get-subnet%", &SubnetCommands::get},
       {"get-subnet%-count", nullptr, &SubnetCommands::count},
-      {"subnet%-add", nullptr, &SubnetCommands::add},
+      {"subnet%-add", "add-subnet%", &SubnetCommands::add},
       {"subnet%-update", "update-subnet%", &SubnetCommands::update},
-      {"subnet%-del", nullptr, &SubnetCommands::del},
+      {"subnet%-del", "delete-subnet%", &SubnetCommands::del},
   };
   for (Family f : {Family::v4, Family::v6}) {
     auto with_digit = [f](std::string pattern) {
