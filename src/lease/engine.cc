@@ -259,6 +259,7 @@ LeaseReply Engine::request(const LeaseRequest& req) {
     if (p.step == Step::renew) renew(id, f, lifetime);
     if (p.step == Step::take || p.step == Step::renew) {
       (f == Family::v4 ? reply.v4 : reply.v6) = peers_.at(id).address(f);
+      (f == Family::v4 ? reply.v4_subnet : reply.v6_subnet) = peers_.at(id).binding(f).subnet_id;
     }
   }
   release_slot_if_empty(id);

@@ -93,6 +93,8 @@ struct LeaseReply {
   std::optional<net::Address> v6;
   std::int64_t lease_start = 0;     // wall seconds
   std::uint32_t lease_seconds = 0;
+  std::uint32_t v4_subnet = 0;      // subnet ids of v4 / v6 when granted (0: none)
+  std::uint32_t v6_subnet = 0;
 };
 
 // A lease as the control API adds or rewrites it (lease4-add, lease6-update, ...).

@@ -330,6 +330,7 @@ asio::awaitable<bool> RequestIpService::answer(Connection& conn, const lease::Pu
     resp.ipv6 = reply.v6;
     resp.leasestart = static_cast<std::uint64_t>(reply.lease_start);
     resp.leasetime_seconds = reply.lease_seconds;
+    if (response_extras_ && reply.outcome == lease::Outcome::granted) response_extras_(key, reply, resp.extra);
   } else {
     (reply.outcome == lease::Outcome::chosen_unavailable ? stats_.refused_chosen_unavailable
                                                          : stats_.refused_out_of_addresses).add(1);

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <functional>
+#include <string>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -57,6 +58,12 @@ class RequestIpService {
                    Persister& persister, std::size_t persister_loop, std::atomic<std::size_t>& open_connections,
                    RequestIpCounters& counters, AfterRequest after_request);
 
+  // Adds lines to a granting answer (options: dns=..., mtu=...). Called on this service's
+  // thread, without the engine lock. REQUIRES: before start().
+  using ResponseExtras = std::function<void(const lease::PublicKey& key, const lease::LeaseReply& reply,
+                                            std::vector<std::pair<std::string, std::string>>& lines)>;
+  void set_response_extras(ResponseExtras extras) { response_extras_ = std::move(extras); }
+
   // Binds every listener (with SO_REUSEPORT when several services share the ports). On
   // error nothing is left listening.
   Status start(const RequestIpConfig& config, std::shared_ptr<const lease::PeerDirectory> peers,
@@ -94,6 +101,7 @@ class RequestIpService {
   std::atomic<std::size_t> in_flight_{0};
   bool accepting_ = false;
   RequestIpCounters& stats_;
+  ResponseExtras response_extras_;
 };
 
 }  // namespace leasehold::server
