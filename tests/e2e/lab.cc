@@ -1,5 +1,8 @@
 #include "lab.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -197,6 +200,22 @@ NsProcess& Lab::start_server(const std::string& config_path) {
         dir_.file("server.log"));
   server_->start();
   return *server_;
+}
+
+std::string control_command(const std::string& socket_path, const std::string& command) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return "";
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
+  std::string answer;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::write(fd, command.data(), command.size()) == static_cast<ssize_t>(command.size())) {
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return answer;
 }
 
 bool Lab::serve(const std::string& extra) {

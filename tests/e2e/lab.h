@@ -25,6 +25,9 @@ CommandResult sh(const std::string& command);
 // Single-quotes a word for the shell.
 std::string quoted(const std::string& word);
 
+// Sends one command to a control socket and returns the answer ("" on failure).
+std::string control_command(const std::string& socket_path, const std::string& command);
+
 // Why end-to-end tests cannot run here, or empty if they can.
 std::string lab_unavailable_reason();
 

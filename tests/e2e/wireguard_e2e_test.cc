@@ -231,6 +231,28 @@ TEST(WireGuardE2E, AnAdminRemovedPeerIsNotRecreated) {
   EXPECT_FALSE(contains(peers.output, lab.client_pub(1))) << peers.output;
 }
 
+// A lease added, moved or deleted over the control socket reaches the peer's allowed-ips
+// before the answer, as a protocol grant does.
+TEST(WireGuardE2E, ControlCommandsReachAllowedIpsBeforeTheAnswer) {
+  Lab lab(2);
+  REQUIRE_LAB(lab);
+  const std::string sock = lab.dir().file("ctl.sock");
+  ASSERT_TRUE(lab.serve(R"("control-socket": { "socket-type": "unix", "socket-name": ")" + sock + "\" }"))
+      << lab.server().log();
+  std::string added = control_command(sock, R"({"command": "lease4-add", "arguments": {"ip-address": "10.66.0.77", "public-key": ")" +
+                                                lab.client_pub(1) + R"("}})");
+  EXPECT_TRUE(contains(added, R"("result": 0)")) << added;
+  EXPECT_TRUE(contains(lab.server_allowed_ips(1), "10.66.0.77/32")) << lab.server_allowed_ips(1);
+  std::string moved = control_command(sock, R"({"command": "lease4-update", "arguments": {"ip-address": "10.66.0.77", "public-key": ")" +
+                                                lab.client_pub(2) + R"("}})");
+  EXPECT_TRUE(contains(moved, R"("result": 0)")) << moved;
+  EXPECT_FALSE(contains(lab.server_allowed_ips(1), "10.66.0.77/32")) << lab.server_allowed_ips(1);
+  EXPECT_TRUE(contains(lab.server_allowed_ips(2), "10.66.0.77/32")) << lab.server_allowed_ips(2);
+  std::string deleted = control_command(sock, R"({"command": "lease4-del", "arguments": {"ip-address": "10.66.0.77"}})");
+  EXPECT_TRUE(contains(deleted, R"("result": 0)")) << deleted;
+  EXPECT_FALSE(contains(lab.server_allowed_ips(2), "10.66.0.77/32")) << lab.server_allowed_ips(2);
+}
+
 TEST(WireGuardE2E, ZeroTouchNeedsNoLinkLocalProvisioning) {
   Lab lab(1, /*zero_touch=*/true);
   REQUIRE_LAB(lab);
