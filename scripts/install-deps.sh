@@ -7,7 +7,8 @@ packages=(build-essential cmake ccache pkg-config git
           libboost-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev
           libcli11-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
           iproute2 procps libmnl-dev
-          wireguard-go wireguard-tools iputils-ping)
+          wireguard-go wireguard-tools iputils-ping
+          curl openssl kea-ctrl-agent kea-dhcp4-server)
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)
 fi

@@ -264,9 +264,7 @@ Status parse_database(const json& v, const std::string& path, store::StoreConfig
 
 // Kea's shape: { "socket-type": "unix", "socket-name": PATH }. The path must fit in
 // sun_path with its terminating NUL, or bind() would fail (or truncate) at start.
-Status parse_control_socket(const json& v, const std::string& path, ControlSocketConfig& out) {
-  LH_TRY(expect_object(v, path));
-  ObjectReader r(v, path);
+Status parse_unix_socket(ObjectReader& r, ControlSocketConfig& out) {
   LH_TRY(r.string("socket-type", out.socket_type, true));
   if (out.socket_type != "unix") return value_error(r.at("socket-type"), out.socket_type, "is not a known socket type (unix)");
   LH_TRY(r.string("socket-name", out.socket_name, true));
@@ -278,6 +276,118 @@ Status parse_control_socket(const json& v, const std::string& path, ControlSocke
   if (out.socket_name.find('\0') != std::string::npos)
     return make_error(Errc::invalid_argument, r.at("socket-name") + ": must not contain a NUL byte");
   return r.check_unknown();
+}
+
+Status parse_control_socket(const json& v, const std::string& path, ControlSocketConfig& out) {
+  LH_TRY(expect_object(v, path));
+  ObjectReader r(v, path);
+  return parse_unix_socket(r, out);
+}
+
+// A password given in a file: its first line (Kea reads the whole file; a trailing newline
+// from an editor is not part of the password).
+Result<std::string> first_line_of(const std::string& path) {
+  auto text = read_config_file(path);
+  if (!text) return text.error();
+  return text->substr(0, text->find_first_of("\r\n"));
+}
+
+Status parse_auth_client(ObjectReader& c, const std::string& at, const std::string& directory, HttpControlConfig& out) {
+  auto in_directory = [&](const std::string& file) {
+    return file.empty() || file[0] == '/' || directory.empty() ? file : directory + "/" + file;
+  };
+  BasicAuthClient client;
+  std::string user_file, password_file;
+  LH_TRY(c.string("user", client.user, false));
+  LH_TRY(c.string("password", client.password, false));
+  LH_TRY(c.string("user-file", user_file, false));
+  LH_TRY(c.string("password-file", password_file, false));
+  if (!user_file.empty()) {
+    auto user = first_line_of(in_directory(user_file));
+    if (!user) return make_error(Errc::invalid_argument, c.at("user-file") + ": " + user.error().message);
+    client.user = *user;
+  }
+  if (!password_file.empty()) {
+    auto secret = first_line_of(in_directory(password_file));
+    if (!secret) return make_error(Errc::invalid_argument, c.at("password-file") + ": " + secret.error().message);
+    client.password = *secret;
+    if (client.user.empty()) {  // the file holds user:password
+      auto colon = secret->find(':');
+      if (colon == std::string::npos)
+        return make_error(Errc::invalid_argument, c.at("password-file") + ": without a user, the file must hold user:password");
+      client.user = secret->substr(0, colon);
+      client.password = secret->substr(colon + 1);
+    }
+  }
+  if (client.user.empty()) return make_error(Errc::invalid_argument, at + ": a client needs a user");
+  if (client.user.find(':') != std::string::npos) return make_error(Errc::invalid_argument, at + ": a user name must not contain ':'");
+  out.clients.push_back(std::move(client));
+  return {};
+}
+
+// "authentication": { "type": "basic", "realm", "directory", "clients": [ { "user",
+// "password" | "password-file", or "user-file" + "password-file", or "password-file" alone
+// holding "user:password" } ] }, Kea's shape and rules.
+Status parse_authentication(const json& v, const std::string& path, HttpControlConfig& out) {
+  LH_TRY(expect_object(v, path));
+  ObjectReader r(v, path);
+  std::string type, directory;
+  LH_TRY(r.string("type", type, true));
+  if (type != "basic") return value_error(r.at("type"), type, "is not a known authentication type (basic)");
+  LH_TRY(r.string("realm", out.realm, false));
+  LH_TRY(r.string("directory", directory, false));
+  if (r.has("clients"))
+    LH_TRY(for_each_object(r.get("clients"), r.at("clients"), [&](ObjectReader& c, const std::string& at) {
+      return parse_auth_client(c, at, directory, out);
+    }));
+  if (out.clients.empty()) return make_error(Errc::invalid_argument, r.at("clients") + ": at least one client is required");
+  return r.check_unknown();
+}
+
+bool is_loopback_text(const std::string& address) {
+  auto a = net::Address::parse(address);
+  if (!a) return false;
+  return a->is_v4() ? (a->v4_value() >> 24) == 127 : a->value() == 1;
+}
+
+Status parse_http_socket(ObjectReader& r, const std::string& type, HttpControlConfig& out) {
+  LH_TRY(r.string("socket-address", out.address, false));
+  if (!net::Address::parse(out.address)) return value_error(r.at("socket-address"), out.address, "is not an IP address");
+  LH_TRY(r.number("socket-port", out.port, 0, 65535));
+  if (r.has("authentication")) LH_TRY(parse_authentication(r.get("authentication"), r.at("authentication"), out));
+  LH_TRY(r.string("trust-anchor", out.trust_anchor, false));
+  LH_TRY(r.string("cert-file", out.cert_file, false));
+  LH_TRY(r.string("key-file", out.key_file, false));
+  LH_TRY(r.boolean("cert-required", out.cert_required));
+  if (type == "https" && (out.cert_file.empty() || out.key_file.empty()))
+    return make_error(Errc::invalid_argument, r.at("cert-file") + ": https needs cert-file and key-file");
+  if (out.cert_file.empty() != out.key_file.empty())
+    return make_error(Errc::invalid_argument, r.at("key-file") + ": cert-file and key-file go together");
+  if (!out.trust_anchor.empty() && out.cert_file.empty())
+    return make_error(Errc::invalid_argument, r.at("trust-anchor") + ": needs cert-file and key-file (TLS)");
+  if (out.clients.empty() && !is_loopback_text(out.address))
+    return make_error(Errc::invalid_argument, r.at("socket-address") + ": refusing to listen on non-loopback address " +
+                                                  out.address + " without authentication");
+  return r.check_unknown();
+}
+
+// "control-sockets": Kea 2.7's list form. At most one UNIX socket (which "control-socket"
+// also gives), any number of HTTP(S) ones.
+Status parse_control_sockets(const json& list, const std::string& path, ServerConfig& cfg, bool have_unix) {
+  return for_each_object(list, path, [&](ObjectReader& r, const std::string& at) -> Status {
+    std::string type;
+    LH_TRY(r.string("socket-type", type, true));
+    if (type == "unix") {
+      if (have_unix) return make_error(Errc::invalid_argument, at + ": only one UNIX control socket is allowed");
+      have_unix = true;
+      return parse_unix_socket(r, cfg.control_socket);
+    }
+    if (type != "http" && type != "https") return value_error(r.at("socket-type"), type, "is not a known socket type (unix, http, https)");
+    HttpControlConfig http;
+    LH_TRY(parse_http_socket(r, type, http));
+    cfg.http_control.push_back(std::move(http));
+    return {};
+  });
 }
 
 Status parse_leasehold(const json& v, ServerConfig& cfg) {
@@ -314,6 +424,8 @@ Status parse_leasehold(const json& v, ServerConfig& cfg) {
                            [&](ObjectReader& rr, const std::string& p) { return parse_reservation(rr, p, pol); }));
   if (r.has("peers")) LH_TRY(parse_peers(r.get("peers"), r.at("peers"), cfg.peers));
   if (r.has("control-socket")) LH_TRY(parse_control_socket(r.get("control-socket"), r.at("control-socket"), cfg.control_socket));
+  if (r.has("control-sockets"))
+    LH_TRY(parse_control_sockets(r.get("control-sockets"), r.at("control-sockets"), cfg, cfg.control_socket.enabled()));
   if (!r.has("lease-database")) return make_error(Errc::invalid_argument, r.at("lease-database") + ": required");
   LH_TRY(parse_database(r.get("lease-database"), r.at("lease-database"), cfg.lease_database));
   LH_TRY(r.string("log-level", cfg.log_level, false));

@@ -58,9 +58,30 @@ struct ControlSocketConfig {
   friend bool operator==(const ControlSocketConfig&, const ControlSocketConfig&) = default;
 };
 
+// An HTTP(S) control socket, Kea 2.7's shape for a server's own HTTP control channel
+// (an entry of "control-sockets" with "socket-type" "http" or "https").
+struct BasicAuthClient {
+  std::string user;
+  std::string password;
+  friend bool operator==(const BasicAuthClient&, const BasicAuthClient&) = default;
+};
+
+struct HttpControlConfig {
+  std::string address = "127.0.0.1";     // socket-address
+  std::uint16_t port = 8000;              // socket-port; 0: any free port (tests)
+  std::string realm = "leasehold";        // authentication.realm
+  std::vector<BasicAuthClient> clients;   // empty: no authentication (loopback only)
+  std::string trust_anchor;               // CA file or directory for client certificates
+  std::string cert_file, key_file;        // TLS when set
+  bool cert_required = true;              // with a trust anchor: clients must present a valid cert
+  bool tls() const { return !cert_file.empty(); }
+  friend bool operator==(const HttpControlConfig&, const HttpControlConfig&) = default;
+};
+
 struct ServerConfig {
   RequestIpConfig request_ip;
   ControlSocketConfig control_socket;
+  std::vector<HttpControlConfig> http_control;
   WireGuardConfig wireguard;
   lease::Policy policy;
   std::vector<PeerEntry> peers;

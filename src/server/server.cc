@@ -40,6 +40,7 @@
 #include "netif/netif.h"
 #include "server/persister.h"
 #include "server/control_socket.h"
+#include "server/http_control.h"
 #include "server/daemon_commands.h"
 #include "server/route_pools.h"
 #include "wireguard/allowed_ips_sync.h"
@@ -238,6 +239,7 @@ struct Server::Impl {
   control::Dispatcher dispatcher;
   std::unique_ptr<ControlSocket> control_socket;
   std::unique_ptr<store::LeaseStore> reservation_store;
+  std::vector<std::unique_ptr<HttpControl>> http_controls;
   std::size_t control_loop = 0;  // the main loop's index among the persister's loops
   bool stopping = false;
   int exit_code = 0;  // the shutdown command's exit-value
@@ -314,8 +316,14 @@ Status Server::Impl::start_control() {
   if (auto st = control::register_subnet_commands(dispatcher, std::move(subnets)); !st) return st;
   if (auto st = register_reservations(); !st) return st;
   control_loop = persister->add_loop(io);
+  auto runner = [this](std::string text) { return run_command(std::move(text)); };
+  for (const auto& http : config.http_control) {
+    auto server = std::make_unique<HttpControl>(io, runner, [this] { return metrics_text(); });
+    if (auto st = server->start(http); !st) return st;
+    http_controls.push_back(std::move(server));
+  }
   if (!config.control_socket.enabled()) return {};
-  control_socket = std::make_unique<ControlSocket>(io, [this](std::string text) { return run_command(std::move(text)); });
+  control_socket = std::make_unique<ControlSocket>(io, runner);
   return control_socket->start(config.control_socket.socket_name);
 }
 
@@ -617,6 +625,7 @@ void Server::Impl::shutdown() {
   stopping = true;
   on_each_worker([](RequestIpService& s) { s.stop_accepting(); });
   if (control_socket) control_socket->stop_accepting();
+  for (auto& h : http_controls) h->stop_accepting();
   expiry_timer.cancel();
   refresh_timer.cancel();
   signals.cancel();
@@ -629,9 +638,11 @@ void Server::Impl::shutdown() {
     for (auto& w : workers) idle = idle && w->service->in_flight() == 0;
     // The shutdown command's own answer is in flight until written.
     if (control_socket) idle = idle && control_socket->in_flight() == 0;
+    for (auto& h : http_controls) idle = idle && h->in_flight() == 0;
     if (idle || std::chrono::steady_clock::now() >= deadline) {
       on_each_worker([](RequestIpService& s) { s.close_all(); });
       if (control_socket) control_socket->close_all();
+      for (auto& h : http_controls) h->close_all();
       io.stop();
       *step = nullptr;  // break the self-reference
       return;

@@ -47,8 +47,24 @@ std::optional<Metric> subnet_metric(std::string_view name) {
   return Metric{it->second.first, std::string("family=\"") + it->second.second + "\",subnet=\"" + sanitized(id) + "\""};
 }
 
+// Totals over all subnets (names of their own, so that sums over subnets count once).
+std::optional<Metric> total_metric(std::string_view name) {
+  static const std::map<std::string_view, std::pair<const char*, const char*>> known = {
+      {"assigned-addresses", {"leasehold_assigned", "ipv4"}},
+      {"assigned-nas", {"leasehold_assigned", "ipv6"}},
+      {"cumulative-assigned-addresses", {"leasehold_granted_total", "ipv4"}},
+      {"cumulative-assigned-nas", {"leasehold_granted_total", "ipv6"}},
+      {"reclaimed-leases", {"leasehold_reclaimed_total", "ipv4"}},
+      {"reclaimed-nas", {"leasehold_reclaimed_total", "ipv6"}},
+  };
+  auto it = known.find(name);
+  if (it == known.end()) return std::nullopt;
+  return Metric{it->second.first, std::string("family=\"") + it->second.second + "\""};
+}
+
 Metric metric_for(std::string_view name) {
   if (auto m = subnet_metric(name)) return *m;
+  if (auto m = total_metric(name)) return *m;
   constexpr std::string_view kRequest = "request-ip-";
   if (name.starts_with(kRequest)) {
     std::string_view rest = name.substr(kRequest.size());
@@ -63,6 +79,9 @@ const char* help_for(const std::string& metric) {
   static const std::map<std::string, const char*> help = {
       {"leasehold_pool_size", "Addresses the pools of a subnet can give out."},
       {"leasehold_pool_assigned", "Addresses of a subnet leased now."},
+      {"leasehold_assigned", "Addresses leased now, all subnets."},
+      {"leasehold_granted_total", "New leases granted, all subnets."},
+      {"leasehold_reclaimed_total", "Leases that expired and were reclaimed, all subnets."},
       {"leasehold_leases_granted_total", "New leases granted in a subnet."},
       {"leasehold_leases_reclaimed_total", "Leases of a subnet that expired and were reclaimed."},
       {"leasehold_request_ip_requests_total", "request_ip messages by outcome (received counts all)."},

@@ -50,7 +50,11 @@ std::string peer_source(std::uint32_t n) {
 RunResult run_server_command(const std::vector<std::string>& args) {
   std::string cmd = LEASEHOLD_SERVER_PATH;
   for (const auto& a : args) cmd += " '" + a + "'";
-  cmd += " 2>&1";
+  return run_command(cmd);
+}
+
+RunResult run_command(const std::string& shell_command) {
+  std::string cmd = "(" + shell_command + ") 2>&1";
   RunResult r{-1, {}};
   FILE* f = popen(cmd.c_str(), "r");
   if (!f) return r;

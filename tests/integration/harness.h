@@ -25,6 +25,8 @@ struct RunResult {
   std::string output;  // stdout + stderr
 };
 RunResult run_server_command(const std::vector<std::string>& args);
+// Runs a shell command line; output is stdout and stderr together.
+RunResult run_command(const std::string& shell_command);
 
 class ServerProcess {
  public:
