@@ -268,8 +268,12 @@ Status Server::Impl::load_leases() {
 
 void Server::Impl::configure_statistics(const lease::Policy& policy) {
   std::vector<stats::SubnetSize> sizes;
-  for (const auto& s : policy.subnets)
-    sizes.push_back({s.prefix.family(), s.id, static_cast<std::int64_t>(engine.pool_size(s.prefix.family(), s.id))});
+  for (const auto& s : policy.subnets) {
+    // An IPv6 pool can hold more than an int64 counts (a /64: 2^64); the statistic saturates.
+    net::uint128 size = engine.pool_size(s.prefix.family(), s.id);
+    constexpr auto kMax = static_cast<net::uint128>(std::numeric_limits<std::int64_t>::max());
+    sizes.push_back({s.prefix.family(), s.id, static_cast<std::int64_t>(size > kMax ? kMax : size)});
+  }
   lease_statistics.configure(sizes);
 }
 
