@@ -348,9 +348,13 @@ Status Server::Impl::register_reservations() {
 // One control command: dispatched on this thread, answered once every change it made is
 // durable (and, with an interface, in WireGuard's allowed-ips), like a request_ip answer.
 asio::awaitable<std::string> Server::Impl::run_command(std::string text) {
+  const std::uint64_t before = persister->last_sequence();
   std::string response = dispatcher.handle(text);
-  std::uint64_t made = persister->last_sequence();
-  if (!co_await persister->wait_durable(control_loop, made)) {
+  const std::uint64_t made = persister->last_sequence();
+  // A command that changed nothing (a get, a refused add) answers at once, without waiting
+  // for other clients' changes to commit. (Changes are numbered under the engine lock, so
+  // one made by a request thread meanwhile only makes this wait a little longer.)
+  if (made != before && !co_await persister->wait_durable(control_loop, made)) {
     spdlog::error("control command: its changes could not be stored; answering with an error");
     co_return control::format_response(control::answer(
         control::ResultCode::error, "The change is in effect but could not be stored in the lease database "
