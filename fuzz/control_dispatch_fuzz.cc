@@ -1,5 +1,5 @@
 // libFuzzer target for the command sets that act on the engine (lease, subnet,
-// reservation and statistic commands): each input is one command text, run against a
+// reservation, option and statistic commands): each input is one command text, run against a
 // fresh small engine with a memory store. Traps when an answer is not a Kea envelope or
 // when a refused command changed anything.
 #include <cstddef>
@@ -13,6 +13,7 @@
 #include "control/dispatcher.h"
 #include "control/envelope.h"
 #include "control/lease_commands.h"
+#include "control/option_commands.h"
 #include "control/reservation_commands.h"
 #include "control/statistic_commands.h"
 #include "control/subnet_commands.h"
@@ -69,7 +70,8 @@ struct World {
     check(control::register_subnet_commands(
                   dispatcher, {&engine, &mutex, [this] { return running; }, [this](json l) { return apply(std::move(l)); }, nullptr})
               .ok());
-    check(control::register_reservation_commands(dispatcher, {&engine, &mutex, [this] { return running; }, &store, nullptr},
+    check(control::register_option_commands(dispatcher, {[this] { return running; }, [this](json l) { return apply(std::move(l)); }}).ok());
+    check(control::register_reservation_commands(dispatcher, {&engine, &mutex, [this] { return running; }, &store, nullptr, nullptr},
                                                  warnings)
               .ok());
   }

@@ -244,12 +244,19 @@ Status ReservationCommands::serve(const Host& h) {
         return make_error(Errc::invalid_argument, "The address " + a.to_string() + " does not belong to subnet " +
                                                       s->prefix.to_string() + ", subnet-id=" + std::to_string(h.subnet_id));
     }
+  if (h.type == "public-key" && ctx_.host_options && h.object.contains("option-data"))
+    if (auto st = ctx_.host_options(h.identifier, h.object["option-data"]); !st) return st;
   auto spec = h.spec();
   if (!spec) return {};
-  return ctx_.engine->add_reservation(*spec);
+  if (auto st = ctx_.engine->add_reservation(*spec); !st) {
+    if (h.type == "public-key" && ctx_.host_options) (void)ctx_.host_options(h.identifier, nullptr);
+    return st;
+  }
+  return {};
 }
 
 void ReservationCommands::unserve(const Host& h) {
+  if (h.type == "public-key" && ctx_.host_options) (void)ctx_.host_options(h.identifier, nullptr);
   auto spec = h.spec();
   if (!spec) return;
   std::lock_guard lock(*ctx_.engine_mutex);

@@ -28,6 +28,9 @@ struct ReservationCommandContext {
   std::function<nlohmann::json()> running_config;  // its "reservations" are the file's
   store::LeaseStore* store = nullptr;              // reservation table; used on the calling thread only
   std::function<void()> after_change;              // leases deleted (delete-leases)
+  // A peer's host options ("option-data" of its reservation): validated and put in force,
+  // or removed when null. Unset: option-data is stored but not served.
+  std::function<Status(const std::string& public_key, const nlohmann::json& option_data)> host_options;
 };
 
 // Loads the stored reservations (giving the engine the peers' ones) and registers the

@@ -180,7 +180,14 @@ Status parse_pool(ObjectReader& r, net::Family family, const net::Prefix& subnet
   return {};
 }
 
-Status parse_subnets(const json& list, const std::string& path, net::Family family, lease::Policy& policy) {
+// "option-data" of one scope, against the definitions read so far.
+Result<std::vector<options::OptionValue>> parse_option_data(ObjectReader& r, const options::OptionSet& opts, const std::string& space) {
+  if (!r.has("option-data")) return std::vector<options::OptionValue>{};
+  return options::parse_values(r.get("option-data"), r.at("option-data"), opts.definitions, space);
+}
+
+Status parse_subnets(const json& list, const std::string& path, net::Family family, lease::Policy& policy,
+                     options::OptionSet& opts) {
   return for_each_object(list, path, [&](ObjectReader& r, const std::string&) -> Status {
     lease::SubnetSpec s;
     if (!r.has("id")) return make_error(Errc::invalid_argument, r.at("id") + ": required");
@@ -196,6 +203,9 @@ Status parse_subnets(const json& list, const std::string& path, net::Family fami
       LH_TRY(for_each_object(r.get("pools"), r.at("pools"), [&](ObjectReader& pr, const std::string&) {
         return parse_pool(pr, family, s.prefix, s.pools);
       }));
+    auto values = parse_option_data(r, opts, family == net::Family::v4 ? "dhcp4" : "dhcp6");
+    if (!values) return values.error();
+    if (!values->empty()) opts.subnet[{family == net::Family::v4 ? 4 : 6, s.id}] = std::move(*values);
     policy.subnets.push_back(std::move(s));
     return {};
   });
@@ -210,7 +220,7 @@ Result<lease::PublicKey> parse_key(ObjectReader& r) {
   return *key;
 }
 
-Status parse_reservation(ObjectReader& r, const std::string& path, lease::Policy& policy) {
+Status parse_reservation(ObjectReader& r, const std::string& path, lease::Policy& policy, options::OptionSet& opts) {
   auto key = parse_key(r);
   if (!key) return key.error();
   lease::ReservationSpec res;
@@ -232,6 +242,9 @@ Status parse_reservation(ObjectReader& r, const std::string& path, lease::Policy
     slot = *a;
   }
   if (!res.v4 && !res.v6) return make_error(Errc::invalid_argument, path + ": needs \"ip-address\" or \"ip-addresses\"");
+  auto values = parse_option_data(r, opts, options::kAnySpace);
+  if (!values) return values.error();
+  if (!values->empty()) opts.host[res.key.to_base64()] = std::move(*values);
   policy.reservations.push_back(res);
   return {};
 }
@@ -417,11 +430,20 @@ Status parse_leasehold(const json& v, ServerConfig& cfg) {
                                                   " is less than valid-lifetime " + std::to_string(pol.valid_lifetime));
   LH_TRY(r.number("hold-reclaimed-time", pol.hold_reclaimed_time, 0, 0xffffffffu));
 
-  if (r.has("subnet4")) LH_TRY(parse_subnets(r.get("subnet4"), r.at("subnet4"), net::Family::v4, pol));
-  if (r.has("subnet6")) LH_TRY(parse_subnets(r.get("subnet6"), r.at("subnet6"), net::Family::v6, pol));
+  auto& opts = cfg.options;
+  if (r.has("option-def")) {
+    auto defs = options::parse_definitions(r.get("option-def"), r.at("option-def"), opts.definitions, options::kAnySpace);
+    if (!defs) return defs.error();
+    opts.definitions.insert(opts.definitions.end(), defs->begin(), defs->end());
+  }
+  auto global = parse_option_data(r, opts, options::kAnySpace);
+  if (!global) return global.error();
+  opts.global = std::move(*global);
+  if (r.has("subnet4")) LH_TRY(parse_subnets(r.get("subnet4"), r.at("subnet4"), net::Family::v4, pol, opts));
+  if (r.has("subnet6")) LH_TRY(parse_subnets(r.get("subnet6"), r.at("subnet6"), net::Family::v6, pol, opts));
   if (r.has("reservations"))
     LH_TRY(for_each_object(r.get("reservations"), r.at("reservations"),
-                           [&](ObjectReader& rr, const std::string& p) { return parse_reservation(rr, p, pol); }));
+                           [&](ObjectReader& rr, const std::string& p) { return parse_reservation(rr, p, pol, opts); }));
   if (r.has("peers")) LH_TRY(parse_peers(r.get("peers"), r.at("peers"), cfg.peers));
   if (r.has("control-socket")) LH_TRY(parse_control_socket(r.get("control-socket"), r.at("control-socket"), cfg.control_socket));
   if (r.has("control-sockets"))

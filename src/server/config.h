@@ -14,6 +14,7 @@
 #include "lease/engine.h"
 #include "lease/public_key.h"
 #include "net/address.h"
+#include "options/options.h"
 #include "store/lease_store.h"
 
 namespace leasehold::server {
@@ -84,6 +85,7 @@ struct ServerConfig {
   std::vector<HttpControlConfig> http_control;
   WireGuardConfig wireguard;
   lease::Policy policy;
+  options::OptionSet options;  // "option-def", and "option-data" at every scope
   std::vector<PeerEntry> peers;
   store::StoreConfig lease_database;
   std::string log_level = "info";

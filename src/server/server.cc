@@ -26,6 +26,7 @@
 #include "control/dispatcher.h"
 #include "control/lease_commands.h"
 #include "control/statistic_commands.h"
+#include "control/option_commands.h"
 #include "control/reservation_commands.h"
 #include "control/subnet_commands.h"
 #include "stats/lease_statistics.h"
@@ -38,6 +39,7 @@
 #include "lease/peer_directory.h"
 #include "lease/random_source.h"
 #include "netif/netif.h"
+#include "options/options.h"
 #include "server/persister.h"
 #include "server/control_socket.h"
 #include "server/http_control.h"
@@ -196,6 +198,10 @@ struct Server::Impl {
   void arm_refresh();
   Status start_control();
   Status register_reservations();
+  void publish_options();
+  Status set_host_options(const std::string& key, const nlohmann::json& option_data);
+  void add_option_lines(const lease::PublicKey& key, const lease::LeaseReply& reply,
+                        std::vector<std::pair<std::string, std::string>>& lines);
   asio::awaitable<std::string> run_command(std::string text);
   Status start_workers();
   void stop_workers();
@@ -240,6 +246,11 @@ struct Server::Impl {
   std::unique_ptr<ControlSocket> control_socket;
   std::unique_ptr<store::LeaseStore> reservation_store;
   std::vector<std::unique_ptr<HttpControl>> http_controls;
+  // Options: the configuration's plus the stored reservations' host options, as one
+  // snapshot the request threads read (swapped whole under options_mutex).
+  std::mutex options_mutex;
+  std::shared_ptr<const options::OptionSet> option_set;
+  std::map<std::string, std::vector<options::OptionValue>> stored_host_options;  // main thread
   std::size_t control_loop = 0;  // the main loop's index among the persister's loops
   bool stopping = false;
   int exit_code = 0;  // the shutdown command's exit-value
@@ -318,6 +329,9 @@ Status Server::Impl::start_control() {
                                         [this](nlohmann::json leasehold) { return apply_config(std::move(leasehold)); },
                                         [this] { asio::post(io, [this] { arm_expiry(); }); }};
   if (auto st = control::register_subnet_commands(dispatcher, std::move(subnets)); !st) return st;
+  control::OptionCommandContext option_context{[this] { return running; },
+                                               [this](nlohmann::json leasehold) { return apply_config(std::move(leasehold)); }};
+  if (auto st = control::register_option_commands(dispatcher, std::move(option_context)); !st) return st;
   if (auto st = register_reservations(); !st) return st;
   control_loop = persister->add_loop(io);
   auto runner = [this](std::string text) { return run_command(std::move(text)); };
@@ -331,6 +345,40 @@ Status Server::Impl::start_control() {
   return control_socket->start(config.control_socket.socket_name);
 }
 
+void Server::Impl::publish_options() {
+  auto set = std::make_shared<options::OptionSet>(config.options);
+  for (const auto& [key, values] : stored_host_options) set->host[key] = values;
+  std::lock_guard lock(options_mutex);
+  option_set = std::move(set);
+}
+
+Status Server::Impl::set_host_options(const std::string& key, const nlohmann::json& option_data) {
+  if (option_data.is_null()) {
+    stored_host_options.erase(key);
+  } else {
+    auto values = options::parse_values(option_data, "reservation.option-data", config.options.definitions, options::kAnySpace);
+    if (!values) return values.error();
+    stored_host_options[key] = std::move(*values);
+  }
+  publish_options();
+  return {};
+}
+
+// Runs on a request thread for each granting answer; costs nothing without options.
+void Server::Impl::add_option_lines(const lease::PublicKey& key, const lease::LeaseReply& reply,
+                                    std::vector<std::pair<std::string, std::string>>& lines) {
+  std::shared_ptr<const options::OptionSet> set;
+  {
+    std::lock_guard lock(options_mutex);
+    set = option_set;
+  }
+  if (!set || (set->global.empty() && set->subnet.empty() && set->host.empty())) return;
+  auto extra = options::response_lines(*set, reply.v4 ? std::optional(reply.v4_subnet) : std::nullopt,
+                                       reply.v6 ? std::optional(reply.v6_subnet) : std::nullopt,
+                                       set->host.empty() ? std::string() : key.to_base64());
+  lines.insert(lines.end(), extra.begin(), extra.end());
+}
+
 // Reservations added through the API live in the store, read and written on this thread
 // through a connection of their own (the lease store's belongs to the persister's thread).
 Status Server::Impl::register_reservations() {
@@ -338,7 +386,10 @@ Status Server::Impl::register_reservations() {
   if (!opened) return make_error(opened.error().code, "reservations: " + opened.error().message);
   reservation_store = std::move(*opened);
   control::ReservationCommandContext context{&engine, &engine_mutex, [this] { return running; }, reservation_store.get(),
-                                             [this] { asio::post(io, [this] { arm_expiry(); }); }};
+                                             [this] { asio::post(io, [this] { arm_expiry(); }); },
+                                             [this](const std::string& key, const nlohmann::json& data) {
+                                               return set_host_options(key, data);
+                                             }};
   std::vector<std::string> warnings;
   if (auto st = control::register_reservation_commands(dispatcher, std::move(context), warnings); !st) return st;
   for (const auto& w : warnings) spdlog::warn("{}", w);
@@ -371,6 +422,8 @@ Status Server::Impl::start_workers() {
     w->service = std::make_unique<RequestIpService>(
         w->io, engine, engine_mutex, *persister, loop, open_connections, request_counters,
         [this](std::optional<std::int64_t> deadline) { request_expiry_check(deadline); });
+    w->service->set_response_extras(
+        [this](const lease::PublicKey& key, const lease::LeaseReply& reply, auto& lines) { add_option_lines(key, reply, lines); });
     workers.push_back(std::move(w));
   }
   // Several workers share each listening port through SO_REUSEPORT. The first one binds
@@ -440,6 +493,7 @@ int Server::Impl::run() {
     spdlog::critical("interface {}: {}", config.wireguard.interface, st.error().message);
     return 1;
   }
+  publish_options();
   if (auto st = start_control(); !st) {
     spdlog::critical("{}", st.error().message);
     return 1;
@@ -601,6 +655,7 @@ Status Server::Impl::apply_config(nlohmann::json leasehold) {
   spdlog::set_level(spdlog::level::from_str(fresh->log_level));
   config = std::move(*fresh);
   running = std::move(leasehold);
+  publish_options();
   reloaded = std::chrono::steady_clock::now();
   armed_deadline.store(kNotArmed);
   expiry_timer.cancel();

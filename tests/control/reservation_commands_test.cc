@@ -33,7 +33,7 @@ class ReservationCommandsTest : public ::testing::Test {
   }
   void register_commands(Dispatcher& d) {
     std::vector<std::string> warnings;
-    ReservationCommandContext ctx{&engine_, &mutex_, [this] { return running_; }, &store_, nullptr};
+    ReservationCommandContext ctx{&engine_, &mutex_, [this] { return running_; }, &store_, nullptr, nullptr};
     ASSERT_TRUE(register_reservation_commands(d, ctx, warnings));
     warnings_ = warnings;
   }

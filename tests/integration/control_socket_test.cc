@@ -132,6 +132,41 @@ TEST_F(ControlSocketTest, ReservationAddedOverTheSocketSurvivesARestart) {
   EXPECT_EQ(call(R"({"command": "reservation-get", "arguments": {"ip-address": "10.47.201.1"}})")["arguments"]["hostname"], "r1");
 }
 
+// Options set over the socket reach peers as key=value lines: global, subnet and host
+// scope, definitions added and refused, and config-write keeps them.
+TEST_F(ControlSocketTest, OptionCommandsReachTheAnswer) {
+  start();
+  EXPECT_EQ(call(R"({"command": "option4-add", "arguments": {"options": [{"name": "mtu", "data": "1420"}]}})")["result"], 0);
+  EXPECT_EQ(call(R"({"command": "option4-add", "arguments": {"options": [{"name": "mtu", "data": "1500"}]}})")["result"], 4);
+  EXPECT_EQ(call(R"({"command": "option4-add", "arguments": {"options": [{"name": "mtu", "data": "big"}]}})")["result"], 1);
+  EXPECT_EQ(call(R"({"command": "add-option6", "arguments": {"subnet-id": 1, "options": [{"name": "dns", "data": "fd00:47::53"}]}})")["result"], 0);
+  EXPECT_EQ(call(R"({"command": "option6-add", "arguments": {"subnet-id": 9, "options": [{"name": "dns", "data": "fd00:47::53"}]}})")["result"], 3);
+  json def = call(R"({"command": "add-option4-def", "arguments": {"option-defs": [{"name": "ntp", "code": 42, "type": "ipv4-address", "array": true}]}})");
+  EXPECT_EQ(def["result"], 0) << def.dump();
+  EXPECT_EQ(call(R"({"command": "option-def4-add", "arguments": {"option-defs": [{"name": "ntp", "code": 43, "type": "string"}]}})")["result"], 4);
+  EXPECT_EQ(call(R"({"command": "option-def4-del", "arguments": {"name": "dns"}})")["result"], 4);  // standard
+  ASSERT_EQ(call(R"({"command": "reservation-add", "arguments": {"reservation": {"public-key": ")" + test_key(1) +
+                 R"(", "ip-address": "10.47.201.2", "option-data": [{"name": "ntp", "data": "10.47.0.123"}]}}})")["result"], 0);
+  Client c1(peer_source(1), server_->port());
+  auto host_lines = parse_lines(c1.request("request_ip=1\n\n"));
+  EXPECT_EQ(host_lines["ipv4"], "10.47.201.2/32");
+  EXPECT_EQ(host_lines["ntp"], "10.47.0.123");  // the reservation's own option
+  EXPECT_EQ(host_lines["mtu"], "1420");
+  EXPECT_EQ(call(R"({"command": "option-def4-del", "arguments": {"name": "ntp"}})")["result"], 0);  // not in the config's values
+  Client c0(peer_source(0), server_->port());
+  auto lines = parse_lines(c0.request("request_ip=1\n\n"));
+  EXPECT_EQ(lines["mtu"], "1420");
+  EXPECT_EQ(lines["dns"], "fd00:47::53");
+  EXPECT_EQ(lines.count("ntp"), 0u);
+  json written = call(R"({"command": "config-write", "arguments": {"filename": "with-options.json"}})");
+  ASSERT_EQ(written["result"], 0) << written.dump();
+  json file = json::parse(std::ifstream(dir_.file("with-options.json")));
+  EXPECT_EQ(file["Leasehold"]["option-data"][0]["name"], "mtu");
+  EXPECT_EQ(file["Leasehold"]["subnet6"][0]["option-data"][0]["data"], "fd00:47::53");
+  EXPECT_EQ(call(R"({"command": "option4-del", "arguments": {"name": "mtu"}})")["result"], 0);
+  EXPECT_EQ(call(R"({"command": "option4-del", "arguments": {"name": "mtu"}})")["result"], 3);
+}
+
 TEST_F(ControlSocketTest, SocketFileIsPrivate) {
   start();
   struct stat st {};
