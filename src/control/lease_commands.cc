@@ -90,7 +90,8 @@ Response LeaseCommands::get(const Args& args, Family f) {
 }
 
 Response LeaseCommands::update(const Args& args, Family f) {
-  if (!args.present()) return answer(ResultCode::error, std::string(kNoParameters));
+  // Kea's lease4-update names itself here, unlike lease4-add.
+  if (!args.present()) return answer(ResultCode::error, std::string("no parameters specified for lease") + digit(f) + "-update command");
   auto lease = read_admin_lease(args, f);
   if (!lease) return error_response(lease.error());
   auto force = args.optional_bool("force-create");
@@ -211,12 +212,11 @@ Response LeaseCommands::wipe(const Args& args, Family f) {
   std::string ids;
   {
     auto held = lock();
-    if (only && !engine().subnet_by_id(f, *only))
-      return answer(ResultCode::error, "Invalid subnet-id: No " + family_word(f) + " subnet with subnet-id=" +
-                                           std::to_string(*only) + " currently configured.");
-    n = engine().wipe(f, only);
-    for (const auto& s : engine().policy().subnets)
-      if (s.prefix.family() == f && (!only || s.id == *only)) ids += (ids.empty() ? "" : " ") + std::to_string(s.id);
+    n = engine().wipe(f, only);  // an unknown subnet has nothing to wipe: 3, as Kea answers
+    if (only) ids = std::to_string(*only);
+    else
+      for (const auto& s : engine().policy().subnets)
+        if (s.prefix.family() == f) ids += (ids.empty() ? "" : " ") + std::to_string(s.id);
   }
   if (n) changed();
   return answer(n ? ResultCode::success : ResultCode::empty,

@@ -97,9 +97,7 @@ Status read_times(const Args& args, lease::AdminLease& out) {
   if (!expire) return expire.error();
   if (*cltt && *expire) return make_error(Errc::invalid_argument, "give either 'cltt' or 'expire', not both");
   if (*cltt) out.cltt = **cltt;
-  // Kea's "expire" is cltt + valid-lft.
-  if (*expire) out.cltt = **expire - out.valid_lifetime.value_or(0);
-  if (*expire && !out.valid_lifetime) return make_error(Errc::invalid_argument, "'expire' needs 'valid-lft'");
+  if (*expire) out.expire = **expire;  // Kea's: cltt + valid-lft (the engine knows the default lifetime)
   return {};
 }
 }  // namespace

@@ -104,6 +104,7 @@ struct AdminLease {
   std::optional<std::uint32_t> subnet_id;       // checked against the address when given
   std::optional<std::uint32_t> valid_lifetime;  // default: the policy's valid-lifetime
   std::optional<std::int64_t> cltt;             // wall seconds; default: now
+  std::optional<std::int64_t> expire;           // Kea's alternative: cltt = expire - lifetime
   std::string hostname;                         // already checked and lower-cased
   std::string user_context;                     // JSON text or empty
 };
@@ -211,6 +212,7 @@ class Engine {
   };
 
   Result<std::uint32_t> check_admin_subnet(const AdminLease& lease) const;
+  std::int64_t cltt_of(const AdminLease& lease) const;
   Status check_admin_address(const AdminLease& lease, std::optional<std::uint32_t> slot) const;
   void bind_admin(const AdminLease& lease, std::uint32_t subnet_id, LeaseChange::Kind kind);
   Plan plan_family(net::Family f, const LeaseRequest& req, std::optional<std::uint32_t> slot);

@@ -19,6 +19,14 @@ bool is_v4_edge(const SubnetSpec& s, const Address& a) {
 }
 }  // namespace
 
+// cltt as given, or from Kea's "expire" with the lease's lifetime (the policy's when the
+// command gives none, as Kea uses the subnet's), or now.
+std::int64_t Engine::cltt_of(const AdminLease& lease) const {
+  if (lease.cltt) return *lease.cltt;
+  if (lease.expire) return *lease.expire - lease.valid_lifetime.value_or(policy_.valid_lifetime);
+  return clock_.wall_seconds();
+}
+
 const SubnetSpec* Engine::subnet_by_id(Family f, std::uint32_t id) const {
   for (const auto& s : policy_.subnets)
     if (s.id == id && s.prefix.family() == f) return &s;
@@ -77,11 +85,13 @@ Status Engine::check_admin_address(const AdminLease& lease, std::optional<std::u
   const Family f = a.family();
   if (lease.valid_lifetime && *lease.valid_lifetime == 0)
     return make_error(Errc::invalid_argument, "valid-lft must be at least 1");
-  std::int64_t cltt = lease.cltt.value_or(clock_.wall_seconds());
-  if (cltt + lease.valid_lifetime.value_or(policy_.valid_lifetime) <= clock_.wall_seconds())
+  const std::int64_t now = clock_.wall_seconds();
+  const std::int64_t end = cltt_of(lease) + lease.valid_lifetime.value_or(policy_.valid_lifetime);
+  if (end <= now)
     return make_error(Errc::invalid_argument, "The lease for " + a.to_string() + " would have expired already (cltt + valid-lft is not after now)");
-  if (cltt > clock_.wall_seconds() + 86400)
-    return make_error(Errc::invalid_argument, "cltt lies more than a day in the future");
+  // Kea takes any expiry (its own example uses one years ahead); the engine's timers count
+  // up to 2^31 - 1 seconds from now.
+  if (end - now > 0x7fffffff) return make_error(Errc::invalid_argument, "The lease would end more than 68 years from now");
   if (reserved_for_other(a, lease.key))
     return make_error(Errc::conflict, "The address " + a.to_string() + " is reserved for another peer.");
   if (auto peer = peers_.find(lease.key); peer && (!slot || *peer != *slot)) {
@@ -97,7 +107,7 @@ void Engine::bind_admin(const AdminLease& lease, std::uint32_t subnet_id, LeaseC
   const Family f = lease.address.family();
   std::uint32_t slot = peers_.find_or_create(lease.key);
   std::int64_t now = clock_.wall_seconds();
-  std::int64_t cltt = lease.cltt.value_or(now);
+  std::int64_t cltt = cltt_of(lease);
   std::uint32_t lifetime = lease.valid_lifetime.value_or(policy_.valid_lifetime);
   auto remaining = static_cast<std::uint32_t>(cltt + lifetime - now);
   extras_.erase(lease.address);

@@ -61,7 +61,12 @@ bool valid_fqdn(const std::string& s) {
 Result<std::string> normalise_item(const std::string& type, const std::string& raw) {
   std::string item = trim(raw);
   auto fail = [&](const std::string& what) {
-    return make_error(Errc::invalid_argument, "'" + item.substr(0, 100) + "' is not " + what);
+    // Appended piece by piece: GCC 12 -O3 misreads one long chain of '+' (-Wrestrict).
+    std::string message = "'";
+    message.append(item, 0, 100);
+    message.append("' is not ");
+    message.append(what);
+    return make_error(Errc::invalid_argument, std::move(message));
   };
   if (type == "ipv4-address" || type == "ipv6-address") {
     auto a = net::Address::parse(item);
