@@ -314,12 +314,13 @@ void Engine::end_binding(std::uint32_t slot, Family f, LeaseChange::Kind kind) {
   extras_.erase(a);
   draining_.erase(a);
   publish(kind, ended);
-  settle_ended_address(a, now_rel() + policy_.hold_reclaimed_time);
+  settle_ended_address(ended, now_rel() + policy_.hold_reclaimed_time);
 }
 
 // After a binding ends: a reserved address goes back to its owner, others wait out the
 // hold time (if any) before they can be drawn again.
-void Engine::settle_ended_address(const Address& a, std::uint32_t hold_due) {
+void Engine::settle_ended_address(const LeaseRecord& ended, std::uint32_t hold_due) {
+  const Address& a = ended.address;
   with_pools(a.family(), [&](auto& p) {
     if (reserved_for(a)) {
       p.assign(a, kReservedMark);
@@ -330,9 +331,8 @@ void Engine::settle_ended_address(const Address& a, std::uint32_t hold_due) {
     } else {
       p.erase(a);
     }
-    LeaseRecord gone;
-    gone.address = a;
-    publish(LeaseChange::Kind::remove, gone);
+    // The removal names the peer that held it, so the journal's tombstone says whose it was.
+    publish(LeaseChange::Kind::remove, ended);
   });
 }
 
@@ -396,7 +396,7 @@ LeaseRecord Engine::record_of(std::uint32_t slot, Family f) const {
 }
 
 void Engine::publish(LeaseChange::Kind kind, LeaseRecord record) {
-  feed_.publish(LeaseChange{kind, std::move(record)});
+  feed_.publish(LeaseChange{kind, std::move(record), clock_.wall_seconds()});
 }
 
 void Engine::restore(const LeaseRecord& rec) {
@@ -411,7 +411,7 @@ void Engine::restore(const LeaseRecord& rec) {
         LeaseRecord dup = rec;
         dup.state = LeaseState::expired_reclaimed;
         publish(LeaseChange::Kind::release, dup);
-        settle_ended_address(rec.address, now_rel() + policy_.hold_reclaimed_time);
+        settle_ended_address(dup, now_rel() + policy_.hold_reclaimed_time);
         return;
       }
       end_binding(slot, f, LeaseChange::Kind::release);
@@ -433,8 +433,8 @@ void Engine::restore(const LeaseRecord& rec) {
     if (placed) holds_.push_back(Held{now_rel() + static_cast<std::uint32_t>(hold_left), rec.address});
     return;
   }
-  LeaseRecord gone;
-  gone.address = rec.address;
+  LeaseRecord gone = rec;
+  gone.state = LeaseState::expired_reclaimed;
   publish(LeaseChange::Kind::remove, gone);
 }
 

@@ -222,7 +222,7 @@ class Engine {
   void take(std::uint32_t slot, net::Family f, const net::Address& a, std::uint32_t lifetime);
   void renew(std::uint32_t slot, net::Family f, std::uint32_t lifetime);
   void end_binding(std::uint32_t slot, net::Family f, LeaseChange::Kind kind);
-  void settle_ended_address(const net::Address& a, std::uint32_t hold_due);
+  void settle_ended_address(const LeaseRecord& ended, std::uint32_t hold_due);
   void end_hold(const net::Address& a);
   void release_slot_if_empty(std::uint32_t slot);
 

@@ -177,7 +177,7 @@ Result<LeaseRecord> Engine::remove_lease(const Address& a, bool as_release) {
     extras_.erase(a);
     draining_.erase(a);
     publish(LeaseChange::Kind::release, ended);
-    settle_ended_address(a, now_rel());
+    settle_ended_address(ended, now_rel());
   }
   release_slot_if_empty(slot);
   return before;

@@ -44,6 +44,7 @@ struct LeaseChange {
   };
   Kind kind;
   LeaseRecord record;
+  std::int64_t at = 0;  // wall seconds when the engine made the change: the journal's time
 };
 
 const char* change_kind_name(LeaseChange::Kind kind);

@@ -403,6 +403,68 @@ Status parse_control_sockets(const json& list, const std::string& path, ServerCo
   });
 }
 
+Status parse_requesters(ObjectReader& r, std::vector<net::Prefix>& out) {
+  if (!r.has("requesters")) return make_error(Errc::invalid_argument, r.at("requesters") + ": required (the addresses allowed to query)");
+  const json& list = r.get("requesters");
+  LH_TRY(expect_array(list, r.at("requesters")));
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    std::string p = r.at("requesters") + "[" + std::to_string(i) + "]";
+    if (!list[i].is_string()) return make_error(Errc::invalid_argument, p + ": expected an address or prefix");
+    std::string text = list[i].get<std::string>();
+    if (text.find('/') == std::string::npos) {
+      auto a = net::Address::parse(text);
+      if (!a) return value_error(p, text, "is not an address or prefix: " + a.error().message);
+      text += a->is_v4() ? "/32" : "/128";
+    }
+    auto prefix = net::Prefix::parse(text);
+    if (!prefix) return value_error(p, list[i].get<std::string>(), "is not an address or prefix: " + prefix.error().message);
+    out.push_back(*prefix);
+  }
+  return {};
+}
+
+Status parse_leasequery_listener(const json& v, const std::string& path, std::uint16_t default_port,
+                                 const char* default_address, LeasequeryListenerConfig& out) {
+  LH_TRY(expect_object(v, path));
+  ObjectReader r(v, path);
+  out.enabled = true;
+  out.port = default_port;
+  out.address = default_address;
+  LH_TRY(r.string("lease-query-ip", out.address, false));
+  if (auto a = net::Address::parse(out.address); !a) return value_error(r.at("lease-query-ip"), out.address, "is not an address");
+  LH_TRY(r.number("lease-query-tcp-port", out.port, 0, 65535));
+  LH_TRY(parse_requesters(r, out.requesters));
+  LH_TRY(r.number("max-requester-connections", out.max_requester_connections, 1, 100000));
+  LH_TRY(r.number("max-concurrent-queries", out.max_concurrent_queries, 1, 1000));
+  LH_TRY(r.number("active-idle-timeout", out.idle_timeout_seconds, 1, 86400));
+  LH_TRY(r.number("active-send-timeout", out.send_timeout_seconds, 1, 86400));
+  LH_TRY(r.number("receive-timeout", out.receive_timeout_seconds, 1, 86400));
+  return r.check_unknown();
+}
+
+Status parse_leasequery(const json& v, const std::string& path, LeasequeryConfig& out) {
+  LH_TRY(expect_object(v, path));
+  ObjectReader r(v, path);
+  if (r.has("journal")) {
+    const json& j = r.get("journal");
+    LH_TRY(expect_object(j, r.at("journal")));
+    ObjectReader jr(j, r.at("journal"));
+    LH_TRY(jr.number("max-entries", out.journal.max_entries, 0, std::uint64_t{1} << 40));
+    LH_TRY(jr.number("max-age", out.journal.max_age_seconds, 0, std::uint64_t{10} * 365 * 86400));
+    LH_TRY(jr.check_unknown());
+  }
+  if (r.has("json-stream")) {
+    const json& j = r.get("json-stream");
+    LH_TRY(expect_object(j, r.at("json-stream")));
+    ObjectReader jr(j, r.at("json-stream"));
+    LH_TRY(jr.number("keepalive-interval", out.stream_keepalive_seconds, 1, 3600));
+    LH_TRY(jr.check_unknown());
+  }
+  if (r.has("dhcp6")) LH_TRY(parse_leasequery_listener(r.get("dhcp6"), r.at("dhcp6"), 547, "::1", out.dhcp6));
+  if (r.has("dhcp4")) LH_TRY(parse_leasequery_listener(r.get("dhcp4"), r.at("dhcp4"), 67, "127.0.0.1", out.dhcp4));
+  return r.check_unknown();
+}
+
 Status parse_leasehold(const json& v, ServerConfig& cfg) {
   const std::string path = "Leasehold";
   LH_TRY(expect_object(v, path));
@@ -450,6 +512,7 @@ Status parse_leasehold(const json& v, ServerConfig& cfg) {
     LH_TRY(parse_control_sockets(r.get("control-sockets"), r.at("control-sockets"), cfg, cfg.control_socket.enabled()));
   if (!r.has("lease-database")) return make_error(Errc::invalid_argument, r.at("lease-database") + ": required");
   LH_TRY(parse_database(r.get("lease-database"), r.at("lease-database"), cfg.lease_database));
+  if (r.has("leasequery")) LH_TRY(parse_leasequery(r.get("leasequery"), r.at("leasequery"), cfg.leasequery));
   LH_TRY(r.string("log-level", cfg.log_level, false));
   static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error"};
   if (!levels.count(cfg.log_level)) return value_error(r.at("log-level"), cfg.log_level, "is not one of trace, debug, info, warn, error");

@@ -79,6 +79,27 @@ struct HttpControlConfig {
   friend bool operator==(const HttpControlConfig&, const HttpControlConfig&) = default;
 };
 
+// A leasequery TCP listener (DHCPv6 or DHCPv4); the key names follow Kea's leasequery hook.
+struct LeasequeryListenerConfig {
+  bool enabled = false;                        // the section is present
+  std::string address;                         // lease-query-ip
+  std::uint16_t port = 0;                      // lease-query-tcp-port (547 / 67 by default; 0: any free port)
+  std::vector<net::Prefix> requesters;         // who may query (addresses or prefixes); others are closed at once
+  std::uint32_t max_requester_connections = 10;  // per requester address (RFC 5460 BULK_LQ_MAX_CONNS)
+  std::uint32_t max_concurrent_queries = 4;      // per connection
+  std::uint32_t idle_timeout_seconds = 60;       // active: keepalive after this much silence (ACTIVE_LQ_IDLE_TIMEOUT)
+  std::uint32_t send_timeout_seconds = 120;      // a requestor not reading this long is dropped (ACTIVE_LQ_SEND_TIMEOUT)
+  std::uint32_t receive_timeout_seconds = 120;   // a query must arrive whole within this (ACTIVE_LQ_RCV_TIMEOUT)
+  friend bool operator==(const LeasequeryListenerConfig&, const LeasequeryListenerConfig&) = default;
+};
+
+struct LeasequeryConfig {
+  store::JournalRetention journal;             // "journal": max-entries, max-age
+  std::uint32_t stream_keepalive_seconds = 15; // "json-stream": keepalive-interval
+  LeasequeryListenerConfig dhcp6;              // "dhcp6"
+  LeasequeryListenerConfig dhcp4;              // "dhcp4"
+};
+
 struct ServerConfig {
   RequestIpConfig request_ip;
   ControlSocketConfig control_socket;
@@ -88,6 +109,7 @@ struct ServerConfig {
   options::OptionSet options;  // "option-def", and "option-data" at every scope
   std::vector<PeerEntry> peers;
   store::StoreConfig lease_database;
+  LeasequeryConfig leasequery;
   std::string log_level = "info";
 };
 

@@ -18,6 +18,8 @@
 
 #include "control/basic_auth.h"
 #include "control/envelope.h"
+#include "leasequery/hub_waiter.h"
+#include "leasequery/json_stream.h"
 
 namespace leasehold::server {
 
@@ -68,6 +70,9 @@ struct HttpControl::Impl {
   template <class Stream>
   asio::awaitable<void> serve(std::shared_ptr<Stream> stream);
   asio::awaitable<Response> respond(const Request& req);
+  Response lease_snapshot(const Request& req, std::string_view query);
+  template <class Stream>
+  asio::awaitable<void> watch_leases(Stream& stream, const Request& req, std::string_view query);
   bool authorized(const Request& req) const;
 
   asio::io_context& io;
@@ -84,7 +89,103 @@ struct HttpControl::Impl {
   std::vector<Open> open;  // the connections, to end them at stop
   bool running = false;
   std::size_t in_flight = 0;
+  leasequery::ChangeHub* hub = nullptr;  // the JSON lease stream, when set
+  store::JournalReader* reader = nullptr;
+  std::chrono::seconds keepalive{15};
 };
+
+namespace {
+
+// "/leases/watch?from=3" -> {"/leases/watch", "from=3"}
+std::pair<std::string_view, std::string_view> split_target(std::string_view target) {
+  std::size_t q = target.find('?');
+  if (q == std::string_view::npos) return {target, {}};
+  return {target.substr(0, q), target.substr(q + 1)};
+}
+
+std::string_view query_value(std::string_view query, std::string_view key) {
+  while (!query.empty()) {
+    std::size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.substr(0, pair.find('=')) == key && pair.find('=') != std::string_view::npos)
+      return pair.substr(pair.find('=') + 1);
+  }
+  return {};
+}
+
+Response stream_error(http::status status, unsigned version, const std::string& text) {
+  return json_response(status, version,
+                       nlohmann::json{{"result", static_cast<unsigned>(status)}, {"text", text}}.dump());
+}
+
+}  // namespace
+
+Response HttpControl::Impl::lease_snapshot(const Request& req, std::string_view query) {
+  std::optional<net::Address> after;
+  if (auto text = query_value(query, "after"); !text.empty()) {
+    auto a = net::Address::parse(text);
+    if (!a) return stream_error(http::status::bad_request, req.version(), "'after' is not an address: " + a.error().message);
+    after = *a;
+  }
+  std::size_t limit = 1000;
+  if (auto text = query_value(query, "limit"); !text.empty()) {
+    auto n = net::parse_uint(text, 100000);
+    if (!n || *n == 0) return stream_error(http::status::bad_request, req.version(), "'limit' must be 1..100000");
+    limit = static_cast<std::size_t>(*n);
+  }
+  auto page = leasequery::snapshot_page(*reader, after, limit);
+  if (!page) return stream_error(http::status::internal_server_error, req.version(), page.error().message);
+  return json_response(http::status::ok, req.version(), std::move(*page));
+}
+
+// GET /leases/watch: a chunked response that never ends on its own; events as the JSON
+// stream documents. A watcher that does not read for 120 s is dropped.
+template <class Stream>
+asio::awaitable<void> HttpControl::Impl::watch_leases(Stream& stream, const Request& req, std::string_view query) {
+  constexpr auto kSendTimeout = std::chrono::seconds(120);
+  auto& lowest = beast::get_lowest_layer(stream);
+  beast::error_code ec;
+  auto accept = req.find(http::field::accept);
+  auto request = leasequery::parse_watch_query(query, accept == req.end() ? std::string_view() : view(accept->value()));
+  Result<leasequery::JsonWatch> watch = request ? leasequery::JsonWatch::open(*hub, *reader, *request)
+                                                : Result<leasequery::JsonWatch>(request.error());
+  if (!watch) {
+    auto status = watch.error().code == Errc::not_found ? http::status::gone : http::status::bad_request;
+    Response res = stream_error(status, req.version(), watch.error().message);
+    res.keep_alive(false);
+    res.prepare_payload();
+    lowest.expires_after(kSendTimeout);
+    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    co_return;
+  }
+  http::response<http::empty_body> head{http::status::ok, req.version()};
+  head.set(http::field::content_type, watch->content_type());
+  head.set(http::field::cache_control, "no-cache");
+  head.chunked(true);
+  http::response_serializer<http::empty_body> serializer{head};
+  lowest.expires_after(kSendTimeout);
+  co_await http::async_write_header(stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
+  leasequery::HubWaiter waiter(io, *hub);
+  while (!ec && running) {
+    auto text = watch->next(*hub, *reader);
+    if (!text) {
+      spdlog::warn("lease stream: {}", text.error().message);
+      break;
+    }
+    if (text->empty()) {
+      if (co_await waiter.wait(watch->cursor(), keepalive)) continue;
+      *text = watch->keepalive(std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch()).count());
+    }
+    lowest.expires_after(kSendTimeout);
+    co_await asio::async_write(stream, http::make_chunk(asio::buffer(*text)), asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (!ec) {
+    lowest.expires_after(kSendTimeout);
+    co_await asio::async_write(stream, http::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
 
 Status HttpControl::Impl::load_tls() {
   if (!config.tls()) return {};
@@ -121,6 +222,8 @@ asio::awaitable<Response> HttpControl::Impl::respond(const Request& req) {
     res.set(http::field::www_authenticate, "Basic realm=\"" + config.realm + "\"");
     co_return res;
   }
+  auto [path, query] = split_target(view(req.target()));
+  if (req.method() == http::verb::get && path == "/leases" && reader != nullptr) co_return lease_snapshot(req, query);
   if (req.method() == http::verb::get && req.target() == "/metrics") {
     Response res{http::status::ok, version};
     res.set(http::field::content_type, "text/plain; version=0.0.4");
@@ -177,6 +280,11 @@ asio::awaitable<void> HttpControl::Impl::serve(std::shared_ptr<Stream> stream) {
     }
     if (ec) break;  // closed, timed out, or not HTTP
     Request req = parser.release();
+    if (req.method() == http::verb::get && hub != nullptr && authorized(req) &&
+        split_target(view(req.target())).first == "/leases/watch") {
+      co_await watch_leases(*stream, req, split_target(view(req.target())).second);
+      break;
+    }
     ++in_flight;
     Response res = co_await respond(req);
     res.keep_alive(req.keep_alive() && running);
@@ -258,6 +366,12 @@ void HttpControl::close_all() {
 }
 
 std::size_t HttpControl::in_flight() const { return impl_->in_flight; }
+
+void HttpControl::set_lease_stream(leasequery::ChangeHub& hub, store::JournalReader& reader, std::chrono::seconds keepalive) {
+  impl_->hub = &hub;
+  impl_->reader = &reader;
+  impl_->keepalive = keepalive;
+}
 
 std::uint16_t HttpControl::port() const {
   beast::error_code ec;

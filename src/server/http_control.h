@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,6 +22,13 @@
 #include "common/result.h"
 #include "server/config.h"
 #include "server/control_socket.h"
+
+namespace leasehold::leasequery {
+class ChangeHub;
+}
+namespace leasehold::store {
+class JournalReader;
+}
 
 namespace leasehold::server {
 
@@ -44,6 +52,10 @@ class HttpControl {
     stop_accepting();
     close_all();
   }
+  // Serves the JSON lease stream (GET /leases, GET /leases/watch) from the hub and a
+  // journal reader that belongs to this server's event loop. REQUIRES: before start().
+  void set_lease_stream(leasequery::ChangeHub& hub, store::JournalReader& reader,
+                        std::chrono::seconds keepalive = std::chrono::seconds(15));
   // Requests read whole and not yet answered (a shutdown waits for its own answer).
   std::size_t in_flight() const;
   std::uint16_t port() const;

@@ -141,6 +141,7 @@ void Persister::run() {
       if (ms > stats_.max_commit_ms) stats_.max_commit_ms = ms;
       if (!st) stats_.failures++;
     }
+    if (st && on_committed_) on_committed_(batch, store_.last_revision() - batch.size() + 1);
     if (st && after_commit_) {
       if (auto after = after_commit_(batch); !after) {
         spdlog::error("after commit of {} changes: {}", batch.size(), after.error().message);

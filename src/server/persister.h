@@ -60,6 +60,12 @@ class Persister {
   using AfterCommit = std::function<Status(std::span<const lease::LeaseChange>)>;
   void set_after_commit(AfterCommit after_commit, std::function<void()> when_idle);
 
+  // Told of every committed batch, with the journal revision of its first change, on the
+  // store thread right after the commit (before AfterCommit): the leasequery hub. Must not
+  // block. REQUIRES: before start().
+  using OnCommitted = std::function<void(std::span<const lease::LeaseChange>, std::uint64_t first_revision)>;
+  void set_on_committed(OnCommitted on_committed) { on_committed_ = std::move(on_committed); }
+
   void enqueue(const lease::LeaseChange& change);
 
   // Keeps the changes enqueued while it lives out of any batch until it ends, so that the
@@ -98,6 +104,7 @@ class Persister {
 
   store::LeaseStore& store_;
   AfterCommit after_commit_;
+  OnCommitted on_committed_;
   std::function<void()> when_idle_;
   std::vector<std::unique_ptr<Loop>> loops_;
   std::thread thread_;

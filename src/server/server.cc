@@ -43,6 +43,7 @@
 #include "server/persister.h"
 #include "server/control_socket.h"
 #include "server/http_control.h"
+#include "leasequery/change_hub.h"
 #include "server/daemon_commands.h"
 #include "server/route_pools.h"
 #include "wireguard/allowed_ips_sync.h"
@@ -246,6 +247,10 @@ struct Server::Impl {
   std::unique_ptr<ControlSocket> control_socket;
   std::unique_ptr<store::LeaseStore> reservation_store;
   std::vector<std::unique_ptr<HttpControl>> http_controls;
+  // Leasequery: the committed changes as the streams see them, and the main loop's
+  // reader of the journal (the JSON lease stream runs on the main loop).
+  leasequery::ChangeHub change_hub;
+  std::unique_ptr<store::JournalReader> journal_reader;
   // Options: the configuration's plus the stored reservations' host options, as one
   // snapshot the request threads read (swapped whole under options_mutex).
   std::mutex options_mutex;
@@ -335,8 +340,14 @@ Status Server::Impl::start_control() {
   if (auto st = register_reservations(); !st) return st;
   control_loop = persister->add_loop(io);
   auto runner = [this](std::string text) { return run_command(std::move(text)); };
+  if (!config.http_control.empty()) {
+    auto reader = store->open_reader();
+    if (!reader) return make_error(reader.error().code, "lease stream: " + reader.error().message);
+    journal_reader = std::move(*reader);
+  }
   for (const auto& http : config.http_control) {
     auto server = std::make_unique<HttpControl>(io, runner, [this] { return metrics_text(); });
+    server->set_lease_stream(change_hub, *journal_reader, std::chrono::seconds(config.leasequery.stream_keepalive_seconds));
     if (auto st = server->start(http); !st) return st;
     http_controls.push_back(std::move(server));
   }
@@ -456,6 +467,8 @@ int Server::Impl::run() {
     return 1;
   }
   store = std::move(opened.value());
+  store->set_journal_retention(config.leasequery.journal);
+  change_hub.start_at(store->last_revision());
   if (config.wireguard.enabled()) {
     if (auto st = ensure_server_link_local(config); !st) {
       spdlog::critical("interface {}: {}", config.wireguard.interface, st.error().message);
@@ -473,6 +486,9 @@ int Server::Impl::run() {
     return 1;
   }
   persister = std::make_unique<Persister>(*store);
+  persister->set_on_committed([this](std::span<const lease::LeaseChange> batch, std::uint64_t first) {
+    change_hub.publish(batch, first);
+  });
   feed.subscribe([this](const lease::LeaseChange& c) { persister->enqueue(c); });
   feed.subscribe([this](const lease::LeaseChange& c) { lease_statistics.on_change(c); });
   configure_statistics(config.policy);

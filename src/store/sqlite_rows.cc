@@ -136,6 +136,7 @@ bool read_log_row(sqlite3_stmt* stmt, std::int64_t& seq, LeaseChange& change, st
                                              std::uint32_t{a[2]} << 8 | a[3]);
   else
     change.record.address = net::Address::v6_bytes(a);
+  change.at = sqlite3_column_int64(stmt, 10);
   return read_fields(stmt, 3, change.record, problem);
 }
 

@@ -20,11 +20,11 @@ inline constexpr std::string_view kColumns =
     "address, public_key, subnet_id, cltt, valid_lifetime, state, hostname, user_context";
 // change_log columns, in the order read_log_row() expects.
 inline constexpr std::string_view kLogColumns =
-    "seq, kind, address, public_key, subnet_id, cltt, valid_lifetime, state, hostname, user_context";
+    "seq, kind, address, public_key, subnet_id, cltt, valid_lifetime, state, hostname, user_context, at";
 
 // Fills `r` from the current row of a lease table. Reuses r's string capacity.
 bool read_row(sqlite3_stmt* stmt, net::Family family, lease::LeaseRecord& r, std::string& problem);
-// Reads a change_log row into `seq` and `change`.
+// Reads a change_log row into `seq` and `change` (with its journal time).
 bool read_log_row(sqlite3_stmt* stmt, std::int64_t& seq, lease::LeaseChange& change, std::string& problem);
 // Orders addresses by family, then value (the order of the tables and of folding).
 std::pair<int, net::uint128> address_key(const net::Address& a);

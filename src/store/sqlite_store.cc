@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <climits>
 #include <cstring>
@@ -36,7 +37,7 @@ constexpr const char* kPragmas =
 // get_by_key() therefore scans; it is for administration, not for the request path.
 constexpr const char* kSchema = R"(
 CREATE TABLE schema_version (version INTEGER NOT NULL);
-INSERT INTO schema_version (version) VALUES (1);
+INSERT INTO schema_version (version) VALUES (2);
 CREATE TABLE lease4 (
   address INTEGER PRIMARY KEY,  -- the IPv4 address as a number
   public_key BLOB(32) NOT NULL,
@@ -67,8 +68,20 @@ CREATE TABLE change_log (
   valid_lifetime INTEGER NOT NULL,
   state INTEGER NOT NULL,
   hostname TEXT,
-  user_context TEXT
+  user_context TEXT,
+  at INTEGER NOT NULL DEFAULT 0  -- when the engine made the change (journal time)
 );
+CREATE TABLE store_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO store_meta VALUES ('folded_through', 0), ('compacted_through', 0), ('compacted_at', 0);
+)";
+
+// Schema 1 deleted folded log entries; 2 keeps them as the journal. Every entry of a
+// schema-1 log is still unfolded, so the marks start at 0.
+constexpr const char* kUpgrade1To2 = R"(
+ALTER TABLE change_log ADD COLUMN at INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE store_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO store_meta VALUES ('folded_through', 0), ('compacted_through', 0), ('compacted_at', 0);
+UPDATE schema_version SET version = 2;
 )";
 
 
@@ -113,7 +126,7 @@ Result<std::int64_t> read_schema_version(sqlite3* db) {
                           std::to_string(SqliteStore::kSchemaVersion) + ")");
   if (*version < 1)
     return make_error(Errc::corruption,
-                      "schema_version holds " + std::to_string(*version) + ", expected 1");
+                      "schema_version holds " + std::to_string(*version) + ", expected 1 or 2");
   return version;
 }
 
@@ -143,11 +156,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   store->options_ = options;
   Status status = store->configure(options);
   if (status) status = store->prepare_statements();
-  if (status) {
-    auto rows = query_int(store->db_.get(), "SELECT count(*) FROM change_log", "cannot count change_log");
-    if (rows) store->log_rows_ = static_cast<std::size_t>(*rows);
-    else status = rows.error();
-  }
+  if (status && !options.read_only) status = store->read_counters();
   if (!status) return make_error(status.error().code, "lease database " + path + ": " + status.error().message);
   return store;
 }
@@ -166,15 +175,22 @@ Status SqliteStore::configure(const SqliteOptions& options) {
     std::string sql = "PRAGMA max_page_count = " + std::to_string(options.max_page_count);
     if (auto s = sqlite::exec(db, sql.c_str(), "cannot set max_page_count"); !s) return s;
   }
-  // Reservations came after schema 1; the table is added to older files as they open.
-  if (*version != 0) return sqlite::exec(db, kReservationTable, "cannot create the reservation table");
+  if (options.read_only) {
+    if (*version != kSchemaVersion)
+      return make_error(Errc::unavailable, "a reader needs the writer to have opened the file first");
+    return {};
+  }
+  if (*version == kSchemaVersion)
+    return sqlite::exec(db, kReservationTable, "cannot create the reservation table");
 
-  // A new file. Look again under the write lock, in case another process created the
-  // schema in between.
+  // A new or older file. Look again under the write lock, in case another process created
+  // or upgraded the schema in between.
   if (auto s = sqlite::exec(db, "BEGIN IMMEDIATE", "cannot create schema"); !s) return s;
   auto again = read_schema_version(db);
   Status status = again ? Status() : Status(again.error());
   if (status && *again == 0) status = sqlite::exec(db, kSchema, "cannot create schema");
+  if (status && *again == 1) status = sqlite::exec(db, kUpgrade1To2, "cannot upgrade schema 1 to 2");
+  // Reservations came after schema 1; the table is added to older files as they open.
   if (status) status = sqlite::exec(db, kReservationTable, "cannot create the reservation table");
   if (status) status = sqlite::exec(db, "COMMIT", "cannot create schema");
   if (!status && sqlite3_get_autocommit(db) == 0)
@@ -196,16 +212,30 @@ Status SqliteStore::prepare_statements() {
   if (status) status = prepare(commit_, "COMMIT", "prepare commit");
   if (status) status = prepare(rollback_, "ROLLBACK", "prepare rollback");
   const std::string log_columns(kLogColumns);
+  const std::string unfolded = " FROM change_log WHERE seq > (SELECT value FROM store_meta WHERE name = 'folded_through')";
   if (status)
     status = prepare(log_append_,
                      "INSERT INTO change_log (kind, address, public_key, subnet_id, cltt, valid_lifetime, state, "
-                     "hostname, user_context) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     "hostname, user_context, seq, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                      "prepare change_log append");
-  if (status) status = prepare(log_scan_, "SELECT " + log_columns + " FROM change_log ORDER BY seq", "prepare change_log scan");
+  if (status) status = prepare(log_scan_, "SELECT " + log_columns + unfolded + " ORDER BY seq", "prepare change_log scan");
   if (status)
-    status = prepare(log_head_, "SELECT " + log_columns + " FROM change_log ORDER BY seq LIMIT ?1",
+    status = prepare(log_head_, "SELECT " + log_columns + unfolded + " ORDER BY seq LIMIT ?1",
                      "prepare change_log head");
-  if (status) status = prepare(log_trim_, "DELETE FROM change_log WHERE seq <= ?1", "prepare change_log trim");
+  if (status) status = prepare(meta_get_, "SELECT value FROM store_meta WHERE name = ?1", "prepare store_meta get");
+  if (status) status = prepare(meta_set_, "UPDATE store_meta SET value = ?2 WHERE name = ?1", "prepare store_meta set");
+  if (status)
+    status = prepare(journal_read_, "SELECT " + log_columns + " FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                     "prepare journal read");
+  if (status)
+    status = prepare(journal_before_, "SELECT seq FROM change_log WHERE at >= ?1 ORDER BY seq LIMIT 1",
+                     "prepare journal time lookup");
+  if (status) status = prepare(journal_last_, "SELECT max(seq) FROM change_log", "prepare journal last");
+  // The oldest entries with their times; compaction walks these.
+  if (status)
+    status = prepare(journal_oldest_, "SELECT seq, at FROM change_log WHERE seq <= ?1 ORDER BY seq LIMIT ?2",
+                     "prepare journal oldest");
+  if (status) status = prepare(journal_drop_, "DELETE FROM change_log WHERE seq <= ?1", "prepare journal drop");
   v4_.name = "lease4";
   v6_.name = "lease6";
   for (Table* table : {&v4_, &v6_}) {
@@ -247,17 +277,66 @@ void SqliteStore::rollback() {
 }
 
 SqliteStore::~SqliteStore() {
-  // A clean close leaves no log behind, so the next start reads only the tables.
-  (void)fold_all();
+  // A clean close leaves no unfolded log behind, so the next start reads only the tables.
+  if (!options_.read_only) (void)fold_all();
+}
+
+Result<std::unique_ptr<JournalReader>> SqliteStore::open_reader() {
+  SqliteOptions options = options_;
+  options.read_only = true;
+  auto reader = open(path_, options);
+  if (!reader) return reader.error();
+  return std::unique_ptr<JournalReader>(std::move(*reader));
+}
+
+Result<std::int64_t> SqliteStore::meta(const char* name) {
+  sqlite3_stmt* stmt = meta_get_.get();
+  sqlite::ResetOnExit reset(stmt);
+  int rc = sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? make_error(Errc::corruption, std::string("store_meta has no ") + name)
+                                                 : sqlite::db_error(db_.get(), rc, std::string("read store_meta ") + name);
+  return static_cast<std::int64_t>(sqlite3_column_int64(stmt, 0));
+}
+
+Status SqliteStore::set_meta(const char* name, std::int64_t value) {
+  sqlite3_stmt* stmt = meta_set_.get();
+  int rc = sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 2, value);
+  if (rc != SQLITE_OK) return sqlite::db_error(db_.get(), rc, std::string("write store_meta ") + name);
+  return sqlite::run(stmt, std::string("write store_meta ") + name);
+}
+
+// The writer's view of the journal: where revisions continue, what is folded, how many
+// entries still wait for folding.
+Status SqliteStore::read_counters() {
+  auto folded = meta("folded_through");
+  if (!folded) return folded.error();
+  auto compacted = meta("compacted_through");
+  if (!compacted) return compacted.error();
+  auto unfolded = query_int(db_.get(),
+                            "SELECT count(*) FROM change_log WHERE seq > (SELECT value FROM store_meta WHERE name = 'folded_through')",
+                            "cannot count change_log");
+  if (!unfolded) return unfolded.error();
+  auto newest = query_int(db_.get(), "SELECT coalesce(max(seq), 0) FROM change_log", "cannot read the newest revision");
+  if (!newest) return newest.error();
+  folded_through_ = static_cast<std::uint64_t>(*folded);
+  compacted_through_ = static_cast<std::uint64_t>(*compacted);
+  log_rows_ = static_cast<std::size_t>(*unfolded);
+  // Revisions never repeat, even when compaction has emptied the table.
+  last_revision_ = std::max({static_cast<std::uint64_t>(*newest), folded_through_, compacted_through_});
+  return {};
 }
 
 Status SqliteStore::apply(std::span<const LeaseChange> batch) {
   if (batch.empty()) return {};
+  if (options_.read_only) return make_error(Errc::invalid_argument, "apply on a read-only store connection");
   rollback();
   Status status = sqlite::run(begin_write_.get(), "apply: begin transaction");
+  std::uint64_t revision = last_revision_;
   for (const auto& change : batch) {
     if (!status) break;
-    status = append(change);
+    status = append(++revision, change);
   }
   if (status) status = sqlite::run(commit_.get(), "apply: commit");
   if (!status) {
@@ -265,20 +344,78 @@ Status SqliteStore::apply(std::span<const LeaseChange> batch) {
     // One code for every write failure: the caller can only report it and retry later.
     return make_error(Errc::io, status.error().message);
   }
+  last_revision_ = revision;
   log_rows_ += batch.size();
-  // Folding is housekeeping: the batch is already durable, so a failed fold (a full
-  // disk) only leaves the log longer until a later one succeeds.
+  // Folding and compaction are housekeeping: the batch is already durable, so a failure
+  // (a full disk) only leaves the log longer until a later attempt succeeds.
   if (log_rows_ > options_.max_log_entries && !fold(options_.fold_chunk)) rollback();
+  std::uint64_t kept = last_revision_ - compacted_through_;
+  if (kept > retention_.max_entries + options_.fold_chunk && !compact(options_.fold_chunk)) rollback();
   return {};
 }
 
 Result<bool> SqliteStore::tidy() {
-  if (log_rows_ == 0) return false;
-  if (auto st = fold(options_.fold_chunk); !st) return st.error();
-  return log_rows_ > 0;
+  if (log_rows_ > 0) {
+    if (auto st = fold(options_.fold_chunk); !st) return st.error();
+    return true;
+  }
+  auto dropped = compact(options_.fold_chunk);
+  if (!dropped) return dropped.error();
+  return *dropped > 0;
 }
 
-Status SqliteStore::append(const LeaseChange& change) {
+Result<std::size_t> SqliteStore::compact(std::size_t max_entries) {
+  std::uint64_t by_count = last_revision_ > retention_.max_entries ? last_revision_ - retention_.max_entries : 0;
+  std::uint64_t limit = std::min(folded_through_, by_count);  // never drop what is not folded
+  rollback();
+  Status status = sqlite::run(begin_write_.get(), "compact: begin transaction");
+  // The newest entry's time is the journal's "now" for the age limit.
+  std::int64_t newest_at = 0;
+  auto newest = query_int(db_.get(), "SELECT coalesce((SELECT at FROM change_log ORDER BY seq DESC LIMIT 1), 0)",
+                          "compact: read the newest time");
+  if (!newest) status = newest.error();
+  else newest_at = *newest;
+  std::uint64_t drop_through = compacted_through_;
+  std::int64_t dropped_at = 0;
+  std::size_t dropped = 0;
+  if (status) {
+    sqlite3_stmt* stmt = journal_oldest_.get();
+    sqlite::ResetOnExit reset(stmt);
+    sqlite3_bind_int64(stmt, 1, static_cast<std::int64_t>(folded_through_));
+    sqlite3_bind_int64(stmt, 2, static_cast<std::int64_t>(max_entries));
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      auto seq = static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 0));
+      std::int64_t at = sqlite3_column_int64(stmt, 1);
+      bool too_old = at < newest_at - retention_.max_age_seconds;
+      if (seq > limit && !too_old) break;
+      drop_through = seq;
+      dropped_at = std::max(dropped_at, at);
+      ++dropped;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) status = sqlite::db_error(db_.get(), rc, "compact: read the journal");
+  }
+  if (status && dropped > 0) {
+    sqlite3_stmt* stmt = journal_drop_.get();
+    sqlite3_bind_int64(stmt, 1, static_cast<std::int64_t>(drop_through));
+    status = sqlite::run(stmt, "compact: drop entries");
+    if (status) status = set_meta("compacted_through", static_cast<std::int64_t>(drop_through));
+    if (status) {
+      auto before = meta("compacted_at");
+      if (!before) status = before.error();
+      else status = set_meta("compacted_at", std::max(*before, dropped_at));
+    }
+  }
+  if (status) status = sqlite::run(commit_.get(), "compact: commit");
+  if (!status) {
+    rollback();
+    return status.error();
+  }
+  if (dropped > 0) compacted_through_ = drop_through;
+  return dropped;
+}
+
+Status SqliteStore::append(std::uint64_t revision, const LeaseChange& change) {
   const LeaseRecord& r = change.record;
   sqlite3_stmt* stmt = log_append_.get();
   sqlite::ResetOnExit reset(stmt);
@@ -300,6 +437,8 @@ Status SqliteStore::append(const LeaseChange& change) {
   if (rc == SQLITE_OK) rc = sqlite3_bind_int(stmt, 7, static_cast<int>(r.state));
   if (rc == SQLITE_OK) rc = bind_optional_text(stmt, 8, r.hostname);
   if (rc == SQLITE_OK) rc = bind_optional_text(stmt, 9, r.user_context);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 10, static_cast<std::int64_t>(revision));
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, 11, change.at);
   if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
   if (rc == SQLITE_DONE) return {};
   return sqlite::db_error(db_.get(), rc,
@@ -335,16 +474,13 @@ Status SqliteStore::fold(std::size_t max_entries) {
                   rows::address_key(entries[k + 1].second.record.address) != rows::address_key(entries[k].second.record.address);
     if (newest) status = write(entries[k].second);
   }
-  if (status) {
-    sqlite3_stmt* trim = log_trim_.get();
-    sqlite3_bind_int64(trim, 1, last_seq);
-    status = sqlite::run(trim, "fold: trim change_log");
-  }
+  if (status) status = set_meta("folded_through", last_seq);
   if (status) status = sqlite::run(commit_.get(), "fold: commit");
   if (!status) {
     rollback();
     return status;
   }
+  folded_through_ = static_cast<std::uint64_t>(last_seq);
   log_rows_ -= std::min(log_rows_, entries.size());
   return {};
 }
@@ -555,6 +691,104 @@ Status SqliteStore::load_reservations(const std::function<void(const std::string
     if (rc != SQLITE_ROW) return sqlite::db_error(db_.get(), rc, "load reservations");
     visit(text(0), text(1));
   }
+}
+
+// --- JournalReader ---
+
+Result<JournalBounds> SqliteStore::bounds() {
+  rollback();
+  Status status = sqlite::run(begin_read_.get(), "journal bounds: begin transaction");
+  JournalBounds b;
+  if (status) {
+    auto newest = query_int(db_.get(), "SELECT coalesce(max(seq), 0) FROM change_log", "journal bounds");
+    auto through = meta("compacted_through");
+    auto at = meta("compacted_at");
+    auto folded = meta("folded_through");
+    if (!newest) status = newest.error();
+    else if (!through) status = through.error();
+    else if (!at) status = at.error();
+    else if (!folded) status = folded.error();
+    else {
+      b.compacted_through = static_cast<std::uint64_t>(*through);
+      b.compacted_at = *at;
+      b.last_revision = std::max({static_cast<std::uint64_t>(*newest), b.compacted_through,
+                                  static_cast<std::uint64_t>(*folded)});
+    }
+  }
+  if (status) status = sqlite::run(commit_.get(), "journal bounds: end transaction");
+  if (!status) {
+    rollback();
+    return status.error();
+  }
+  return b;
+}
+
+Result<std::vector<JournalEntry>> SqliteStore::read(std::uint64_t after, std::size_t limit) {
+  rollback();
+  sqlite3_stmt* stmt = journal_read_.get();
+  sqlite::ResetOnExit reset(stmt);
+  sqlite3_bind_int64(stmt, 1, static_cast<std::int64_t>(std::min<std::uint64_t>(after, INT64_MAX)));
+  sqlite3_bind_int64(stmt, 2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  std::vector<JournalEntry> out;
+  std::string problem;
+  std::int64_t seq = 0;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    JournalEntry e;
+    if (!read_log_row(stmt, seq, e.change, problem))
+      return make_error(Errc::corruption, "change_log row " + std::to_string(seq) + ": " + problem);
+    e.revision = static_cast<std::uint64_t>(seq);
+    out.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return sqlite::db_error(db_.get(), rc, "read the journal");
+  return out;
+}
+
+Result<std::uint64_t> SqliteStore::revision_before(std::int64_t time) {
+  rollback();
+  Status status = sqlite::run(begin_read_.get(), "journal time lookup: begin transaction");
+  std::optional<std::uint64_t> found;
+  if (status) {
+    sqlite3_stmt* stmt = journal_before_.get();
+    sqlite::ResetOnExit reset(stmt);
+    sqlite3_bind_int64(stmt, 1, time);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) found = static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 0)) - 1;
+    else if (rc != SQLITE_DONE) status = sqlite::db_error(db_.get(), rc, "journal time lookup");
+  }
+  if (status) status = sqlite::run(commit_.get(), "journal time lookup: end transaction");
+  if (!status) {
+    rollback();
+    return status.error();
+  }
+  if (found) return *found;
+  auto b = bounds();
+  if (!b) return b.error();
+  return b->last_revision;
+}
+
+Result<std::uint64_t> SqliteStore::snapshot(const std::function<void(const LeaseRecord&)>& visit) {
+  rollback();
+  Status status = sqlite::run(begin_read_.get(), "snapshot: begin transaction");
+  std::uint64_t revision = 0;
+  if (status) {
+    auto newest = query_int(db_.get(),
+                            "SELECT max(coalesce((SELECT max(seq) FROM change_log), 0), "
+                            "(SELECT max(value) FROM store_meta WHERE name IN ('folded_through', 'compacted_through')))",
+                            "snapshot revision");
+    if (!newest) status = newest.error();
+    else revision = static_cast<std::uint64_t>(*newest);
+  }
+  LogView view;
+  if (status) status = read_log(view);
+  if (status) status = scan(v4_, net::Family::v4, view, visit);
+  if (status) status = scan(v6_, net::Family::v6, view, visit);
+  if (status) status = sqlite::run(commit_.get(), "snapshot: end transaction");
+  if (!status) {
+    rollback();
+    return status.error();
+  }
+  return revision;
 }
 
 }  // namespace leasehold::store

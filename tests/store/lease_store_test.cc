@@ -364,3 +364,149 @@ TYPED_TEST(LeaseStoreTest, ReservationsArePutReplacedDeletedAndLoadedInIdOrder) 
 }
 }  // namespace
 }  // namespace leasehold::store
+
+// --- The journal (every backend) ---
+
+namespace leasehold::store {
+namespace {
+
+namespace journal {
+
+LeaseChange at(Kind kind, LeaseRecord r, std::int64_t time) { return LeaseChange{kind, std::move(r), time}; }
+
+// Runs housekeeping to the end, as the store thread does when idle.
+void tidy_all(LeaseStore& store) {
+  for (int i = 0; i < 1000; ++i) {
+    auto more = store.tidy();
+    ASSERT_TRUE(more.ok()) << more.error().message;
+    if (!*more) return;
+  }
+  FAIL() << "tidy() never finished";
+}
+
+std::vector<std::uint64_t> revisions(const std::vector<JournalEntry>& entries) {
+  std::vector<std::uint64_t> out;
+  for (const auto& e : entries) out.push_back(e.revision);
+  return out;
+}
+
+}  // namespace journal
+
+TYPED_TEST(LeaseStoreTest, JournalNumbersChangesInOrderAndKeepsTheirTimes) {
+  using journal::at;
+  EXPECT_EQ(this->store_->last_revision(), 0u);
+  this->apply_ok({at(Kind::grant, record("10.0.0.1", 1), 100), at(Kind::grant, record("10.0.0.2", 2), 101),
+                  at(Kind::grant, record("2001:db8::1", 3), 102)});
+  EXPECT_EQ(this->store_->last_revision(), 3u);
+  this->apply_ok({at(Kind::renew, record("10.0.0.1", 1), 200), at(Kind::remove, record("10.0.0.2", 2), 201)});
+  EXPECT_EQ(this->store_->last_revision(), 5u);
+
+  auto reader = this->store_->open_reader();
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  auto all = (*reader)->read(0, 100);
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  EXPECT_EQ(journal::revisions(*all), (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ((*all)[3].change.kind, Kind::renew);
+  EXPECT_EQ((*all)[3].change.at, 200);
+  EXPECT_EQ((*all)[4].change.kind, Kind::remove);
+  EXPECT_EQ((*all)[4].change.record.address, addr("10.0.0.2"));
+  EXPECT_EQ((*all)[2].change.record, record("2001:db8::1", 3));
+
+  auto page = (*reader)->read(3, 1);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(journal::revisions(*page), (std::vector<std::uint64_t>{4}));
+  auto none = (*reader)->read(5, 10);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+
+  auto bounds = (*reader)->bounds();
+  ASSERT_TRUE(bounds.ok());
+  EXPECT_EQ(bounds->last_revision, 5u);
+  EXPECT_EQ(bounds->compacted_through, 0u);
+}
+
+TYPED_TEST(LeaseStoreTest, JournalFindsTheFirstChangeAtOrAfterATime) {
+  using journal::at;
+  this->apply_ok({at(Kind::grant, record("10.0.0.1", 1), 100)});
+  this->apply_ok({at(Kind::grant, record("10.0.0.2", 2), 200)});
+  this->apply_ok({at(Kind::grant, record("10.0.0.3", 3), 300)});
+  auto reader = this->store_->open_reader();
+  ASSERT_TRUE(reader.ok());
+  auto before = [&](std::int64_t t) { return *(*reader)->revision_before(t); };
+  EXPECT_EQ(before(0), 0u);
+  EXPECT_EQ(before(100), 0u);
+  EXPECT_EQ(before(150), 1u);
+  EXPECT_EQ(before(200), 1u);
+  EXPECT_EQ(before(300), 2u);
+  EXPECT_EQ(before(301), 3u);  // nothing that new: read after the last revision
+}
+
+TYPED_TEST(LeaseStoreTest, JournalDropsEntriesBeyondTheCountButKeepsNumbering) {
+  using journal::at;
+  this->store_->set_journal_retention({3, 1'000'000});
+  for (std::uint8_t i = 1; i <= 10; ++i)
+    this->apply_ok({at(Kind::renew, record("10.0.0.1", 1), 1000 + i)});
+  journal::tidy_all(*this->store_);
+  auto reader = this->store_->open_reader();
+  ASSERT_TRUE(reader.ok());
+  auto entries = (*reader)->read(0, 100);
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ(journal::revisions(*entries), (std::vector<std::uint64_t>{8, 9, 10}));
+  auto bounds = (*reader)->bounds();
+  ASSERT_TRUE(bounds.ok());
+  EXPECT_EQ(bounds->compacted_through, 7u);
+  EXPECT_EQ(bounds->compacted_at, 1007);
+  EXPECT_EQ(bounds->last_revision, 10u);
+  // The lease itself is untouched by compaction.
+  EXPECT_EQ(this->load_all().size(), 1u);
+}
+
+TYPED_TEST(LeaseStoreTest, JournalDropsEntriesOlderThanTheWindowKeepingTombstonesInside) {
+  using journal::at;
+  this->store_->set_journal_retention({1'000'000, 100});
+  this->apply_ok({at(Kind::grant, record("10.0.0.1", 1), 1000), at(Kind::grant, record("10.0.0.2", 2), 1050)});
+  this->apply_ok({at(Kind::remove, record("10.0.0.2", 2), 1120)});
+  this->apply_ok({at(Kind::renew, record("10.0.0.1", 1), 1160)});
+  journal::tidy_all(*this->store_);
+  auto reader = this->store_->open_reader();
+  ASSERT_TRUE(reader.ok());
+  auto entries = (*reader)->read(0, 100);
+  ASSERT_TRUE(entries.ok());
+  // 1000 and 1050 are more than 100 s older than the newest entry (1160); the removal of
+  // 10.0.0.2 stays as its tombstone.
+  EXPECT_EQ(journal::revisions(*entries), (std::vector<std::uint64_t>{3, 4}));
+  EXPECT_EQ((*entries)[0].change.kind, Kind::remove);
+  EXPECT_EQ((*reader)->bounds()->compacted_at, 1050);
+}
+
+TYPED_TEST(LeaseStoreTest, JournalSnapshotNamesTheRevisionItReflects) {
+  using journal::at;
+  this->apply_ok({at(Kind::grant, record("10.0.0.1", 1), 100), at(Kind::grant, record("10.0.0.2", 2), 100)});
+  this->apply_ok({at(Kind::remove, record("10.0.0.1", 1), 101)});
+  auto reader = this->store_->open_reader();
+  ASSERT_TRUE(reader.ok());
+  std::vector<LeaseRecord> rows;
+  auto revision = (*reader)->snapshot([&](const LeaseRecord& r) { rows.push_back(r); });
+  ASSERT_TRUE(revision.ok()) << revision.error().message;
+  EXPECT_EQ(*revision, 3u);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].address, addr("10.0.0.2"));
+}
+
+TYPED_TEST(LeaseStoreTest, JournalFailedBatchTakesNoRevision) {
+  using journal::at;
+  this->apply_ok({at(Kind::grant, record("10.0.0.1", 1), 100)});
+  TypeParam::break_writes_of(*this->store_, this->dir_, addr("10.0.0.9"));
+  EXPECT_FALSE(this->store_->apply(std::vector<LeaseChange>{at(Kind::grant, record("10.0.0.9", 9), 101)}).ok());
+  this->apply_ok({at(Kind::grant, record("10.0.0.2", 2), 102)});
+  EXPECT_EQ(this->store_->last_revision(), 2u);
+  auto reader = this->store_->open_reader();
+  ASSERT_TRUE(reader.ok());
+  auto entries = (*reader)->read(0, 10);
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ(journal::revisions(*entries), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ((*entries)[1].change.record.address, addr("10.0.0.2"));
+}
+
+}  // namespace
+}  // namespace leasehold::store

@@ -119,7 +119,7 @@ TEST(SqliteStore, CreatesVersionedSchemaInWalMode) {
   std::string path = dir.file("leases.db");
   ASSERT_NE(open_ok(path), nullptr);
   RawDb raw(path);
-  EXPECT_EQ(raw.text("SELECT version FROM schema_version"), "1");
+  EXPECT_EQ(raw.text("SELECT version FROM schema_version"), "2");
   EXPECT_EQ(raw.text("SELECT count(*) FROM schema_version"), "1");
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");
   // No key index: grants must not pay for one (see the schema comment).
@@ -169,13 +169,13 @@ TEST(SqliteStore, RefusesNewerSchemaVersion) {
   TempDir dir;
   std::string path = dir.file("leases.db");
   ASSERT_NE(open_ok(path), nullptr);
-  RawDb(path).exec("UPDATE schema_version SET version = 2");
+  RawDb(path).exec("UPDATE schema_version SET version = 3");
   auto store = SqliteStore::open(path);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, Errc::invalid_argument);
   EXPECT_EQ(store.error().message, "lease database " + path +
-                                       ": database schema version 2 is newer than this program "
-                                       "supports (1)");
+                                       ": database schema version 3 is newer than this program "
+                                       "supports (2)");
 }
 
 TEST(SqliteStore, RefusesGarbageFile) {
@@ -402,6 +402,106 @@ TEST(SqliteStore, ReportsThroughput) {
   EXPECT_EQ(rows, 2 * kRows);
   std::printf("[ numbers  ] sqlite load: %zu rows in %.3f s (cpu %.3f s), %.2f us/row\n", rows, wall, cpu,
               1e6 * wall / static_cast<double>(rows));
+}
+
+}  // namespace
+}  // namespace leasehold::store
+
+namespace leasehold::store {
+namespace {
+
+std::vector<std::uint64_t> journal_revisions(JournalReader& reader) {
+  auto entries = reader.read(0, 1'000'000);
+  EXPECT_TRUE(entries.ok()) << entries.error().message;
+  std::vector<std::uint64_t> out;
+  if (entries.ok())
+    for (const auto& e : *entries) out.push_back(e.revision);
+  return out;
+}
+
+TEST(SqliteJournal, SurvivesCloseFoldAndReopenAndRevisionsContinue) {
+  TempDir dir;
+  std::string path = dir.file("leases.db");
+  {
+    auto store = open_ok(path);
+    ASSERT_TRUE(store->apply(std::vector<LeaseChange>{{Kind::grant, record4(1), 100}, {Kind::grant, record4(2), 101}}).ok());
+    ASSERT_TRUE(store->fold_all().ok());
+    EXPECT_EQ(store->change_log_size(), 0u);  // folded, yet still in the journal
+  }
+  auto store = open_ok(path);
+  EXPECT_EQ(store->last_revision(), 2u);
+  ASSERT_TRUE(store->apply(std::vector<LeaseChange>{{Kind::remove, record4(1), 200}}).ok());
+  EXPECT_EQ(store->last_revision(), 3u);
+  auto reader = store->open_reader();
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  EXPECT_EQ(journal_revisions(**reader), (std::vector<std::uint64_t>{1, 2, 3}));
+  // Reads of the leases see folded rows and the unfolded removal alike.
+  std::vector<LeaseRecord> rows;
+  ASSERT_TRUE(store->load([&](const LeaseRecord& r) { rows.push_back(r); }).ok());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].address, record4(2).address);
+}
+
+TEST(SqliteJournal, RevisionsNeverRepeatAfterCompactionEmptiedTheJournal) {
+  TempDir dir;
+  std::string path = dir.file("leases.db");
+  {
+    auto store = open_ok(path);
+    store->set_journal_retention({0, 1'000'000});
+    ASSERT_TRUE(store->apply(std::vector<LeaseChange>{{Kind::grant, record4(1), 100}, {Kind::grant, record4(2), 100}}).ok());
+    ASSERT_TRUE(store->fold_all().ok());
+    for (int i = 0; i < 10 && *store->tidy(); ++i) {
+    }
+    auto reader = store->open_reader();
+    ASSERT_TRUE(reader.ok());
+    EXPECT_TRUE(journal_revisions(**reader).empty());
+    EXPECT_EQ((*reader)->bounds()->compacted_through, 2u);
+  }
+  auto store = open_ok(path);
+  EXPECT_EQ(store->last_revision(), 2u);
+  ASSERT_TRUE(store->apply(std::vector<LeaseChange>{{Kind::renew, record4(1), 300}}).ok());
+  EXPECT_EQ(store->last_revision(), 3u);
+}
+
+TEST(SqliteJournal, UpgradesASchema1FileKeepingItsUnfoldedLog) {
+  TempDir dir;
+  std::string path = dir.file("leases.db");
+  {
+    RawDb raw(path);
+    raw.exec(R"(
+      CREATE TABLE schema_version (version INTEGER NOT NULL);
+      INSERT INTO schema_version (version) VALUES (1);
+      CREATE TABLE lease4 (address INTEGER PRIMARY KEY, public_key BLOB(32) NOT NULL, subnet_id INTEGER NOT NULL,
+        cltt INTEGER NOT NULL, valid_lifetime INTEGER NOT NULL, state INTEGER NOT NULL, hostname TEXT, user_context TEXT);
+      CREATE TABLE lease6 (address BLOB(16) PRIMARY KEY, public_key BLOB(32) NOT NULL, subnet_id INTEGER NOT NULL,
+        cltt INTEGER NOT NULL, valid_lifetime INTEGER NOT NULL, state INTEGER NOT NULL, hostname TEXT, user_context TEXT)
+        WITHOUT ROWID;
+      CREATE TABLE change_log (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, address BLOB NOT NULL,
+        public_key BLOB(32) NOT NULL, subnet_id INTEGER NOT NULL, cltt INTEGER NOT NULL,
+        valid_lifetime INTEGER NOT NULL, state INTEGER NOT NULL, hostname TEXT, user_context TEXT);
+      INSERT INTO change_log VALUES (5, 0, x'0a000001', zeroblob(32), 7, 1700000000, 3600, 0, NULL, NULL);
+    )");
+  }
+  auto store = open_ok(path);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(RawDb(path).text("SELECT version FROM schema_version"), "2");
+  EXPECT_EQ(store->last_revision(), 5u);
+  EXPECT_EQ(store->change_log_size(), 1u);
+  std::vector<LeaseRecord> rows;
+  ASSERT_TRUE(store->load([&](const LeaseRecord& r) { rows.push_back(r); }).ok());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].address, net::Address::v4(0x0a000001u));
+}
+
+TEST(SqliteJournal, ReaderConnectionCannotWrite) {
+  TempDir dir;
+  std::string path = dir.file("leases.db");
+  auto store = open_ok(path);
+  SqliteOptions options;
+  options.read_only = true;
+  auto reader = SqliteStore::open(path, options);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  EXPECT_FALSE((*reader)->apply(std::vector<LeaseChange>{{Kind::grant, record4(1), 1}}).ok());
 }
 
 }  // namespace
