@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -18,7 +19,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -44,6 +47,8 @@
 #include "server/control_socket.h"
 #include "server/http_control.h"
 #include "leasequery/change_hub.h"
+#include "leasequery/dhcp6_service.h"
+#include "leasequery/peer_identity.h"
 #include "server/daemon_commands.h"
 #include "server/route_pools.h"
 #include "wireguard/allowed_ips_sync.h"
@@ -251,6 +256,13 @@ struct Server::Impl {
   // reader of the journal (the JSON lease stream runs on the main loop).
   leasequery::ChangeHub change_hub;
   std::unique_ptr<store::JournalReader> journal_reader;
+  // DHCPv6 leasequery: its own loop and thread, with a journal reader of its own.
+  asio::io_context leasequery_io;
+  std::unique_ptr<store::JournalReader> leasequery_reader;
+  std::unique_ptr<leasequery::Dhcp6Service> dhcp6_leasequery;
+  std::thread leasequery_thread;
+  Status start_leasequery();
+  void stop_leasequery();
   // Options: the configuration's plus the stored reservations' host options, as one
   // snapshot the request threads read (swapped whole under options_mutex).
   std::mutex options_mutex;
@@ -514,9 +526,15 @@ int Server::Impl::run() {
     spdlog::critical("{}", st.error().message);
     return 1;
   }
+  if (auto st = start_leasequery(); !st) {
+    spdlog::critical("{}", st.error().message);
+    persister->stop();
+    return 1;
+  }
   if (auto st = start_workers(); !st) {
     spdlog::critical("request-ip: {}", st.error().message);
     stop_workers();
+    stop_leasequery();
     persister->stop();
     return 1;
   }
@@ -529,6 +547,7 @@ int Server::Impl::run() {
                config.policy.subnets.size(), peers, workers.size(), workers.size() == 1 ? "" : "s");
   io.run();
   stop_workers();
+  stop_leasequery();
   persister->stop();
   auto ps = persister->stats();
   spdlog::info("stopped: {} commits, {} changes written, {} failed commits", ps.batches, ps.changes, ps.failures);
@@ -697,6 +716,61 @@ Result<ConfigWritten> Server::Impl::write_config(const std::optional<std::string
     return make_error(Errc::io, "Unable to open file " + target.string() + " for writing: " + st.error().message);
   spdlog::info("configuration written to {} ({} bytes)", target.string(), text.size());
   return ConfigWritten{target.string(), text.size()};
+}
+
+namespace {
+
+// The server's DUID for leasequery replies: DUID-EN 32473 (as the peers' DUIDs), kind 0,
+// then /etc/machine-id's 16 octets when readable (stable across restarts), else zeros.
+std::vector<std::uint8_t> server_duid() {
+  std::vector<std::uint8_t> duid = {0, 2, 0, 0, 0x7e, 0xd9, 0};
+  std::ifstream in("/etc/machine-id");
+  std::string hex;
+  std::getline(in, hex);
+  for (std::size_t i = 0; i + 1 < hex.size() && duid.size() < 7 + 16; i += 2) {
+    unsigned value = 0;
+    if (std::sscanf(hex.c_str() + i, "%2x", &value) != 1) break;
+    duid.push_back(static_cast<std::uint8_t>(value));
+  }
+  duid.resize(7 + 16, 0);
+  return duid;
+}
+
+}  // namespace
+
+Status Server::Impl::start_leasequery() {
+  const auto& lq = config.leasequery.dhcp6;
+  if (!lq.enabled) return {};
+  auto reader = store->open_reader();
+  if (!reader) return make_error(reader.error().code, "DHCPv6 leasequery: " + reader.error().message);
+  leasequery_reader = std::move(*reader);
+  leasequery::Dhcp6ServiceOptions options;
+  options.address = lq.address;
+  options.port = lq.port;
+  options.requesters = lq.requesters;
+  options.max_requester_connections = lq.max_requester_connections;
+  options.max_concurrent_queries = lq.max_concurrent_queries;
+  options.idle_timeout = std::chrono::seconds(lq.idle_timeout_seconds);
+  options.send_timeout = std::chrono::seconds(lq.send_timeout_seconds);
+  options.receive_timeout = std::chrono::seconds(lq.receive_timeout_seconds);
+  options.server_duid = server_duid();
+  dhcp6_leasequery = std::make_unique<leasequery::Dhcp6Service>(leasequery_io, change_hub, *leasequery_reader, options,
+                                                                [this] { return clock.wall_seconds(); });
+  if (auto st = dhcp6_leasequery->start(); !st) return st;
+  leasequery_thread = std::thread([this] {
+    auto guard = asio::make_work_guard(leasequery_io);
+    leasequery_io.run();
+  });
+  return {};
+}
+
+void Server::Impl::stop_leasequery() {
+  if (!leasequery_thread.joinable()) return;
+  asio::post(leasequery_io, [this] {
+    dhcp6_leasequery->stop();
+    leasequery_io.stop();
+  });
+  leasequery_thread.join();
 }
 
 void Server::Impl::shutdown() {
