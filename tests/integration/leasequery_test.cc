@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <optional>
 #include <set>
 #include <thread>
@@ -23,7 +24,16 @@ namespace {
 
 namespace lq6 = leasequery::dhcp6;
 
-std::uint16_t test_port(int k) { return static_cast<std::uint16_t>(30000 + (::getpid() % 15000) + k); }
+// The port a listener bound (configured as 0: any free port), read from the server's log
+// line "<what> ... :<port>" (its last ':').
+std::uint16_t port_in_log(const std::string& log, const std::string& what) {
+  auto at = log.find(what);
+  if (at == std::string::npos) return 0;
+  auto end = log.find('\n', at);
+  auto line = log.substr(at, end - at);
+  auto colon = line.rfind(':');
+  return colon == std::string::npos ? 0 : static_cast<std::uint16_t>(std::atoi(line.c_str() + colon + 1));
+}
 
 // A DHCPv6 leasequery requestor on [::1].
 class Requestor {
@@ -95,16 +105,20 @@ const lq6::Bytes kRequestorDuid = {0, 3, 0, 1, 2, 4, 6, 8, 10, 12};
 class LeasequeryTest : public ::testing::Test {
  protected:
   void start(const std::string& leasequery_extra) {
-    lq_port_ = test_port(0);
-    http_port_ = test_port(1);
-    std::string extra = R"(, "control-sockets": [ { "socket-type": "http", "socket-address": "127.0.0.1", "socket-port": )" +
-                        std::to_string(http_port_) + R"( } ], "leasequery": { "dhcp6": { "lease-query-tcp-port": )" +
-                        std::to_string(lq_port_) + R"(, "requesters": ["::1"], "active-idle-timeout": 1 })" +
+    std::string extra = R"(, "control-sockets": [ { "socket-type": "http", "socket-address": "127.0.0.1", "socket-port": 0 } ],)"
+                        R"( "leasequery": { "dhcp6": { "lease-query-tcp-port": 0, "requesters": ["::1"], "active-idle-timeout": 1 })" +
                         leasequery_extra + " }";
     write_file(dir_.file("config.json"), make_config(dir_.file("leases.db"), 8, extra));
     server_ = std::make_unique<ServerProcess>(dir_.file("config.json"), dir_.file("server.log"));
     request_port_ = server_->start();
     ASSERT_NE(request_port_, 0) << server_->log();
+    read_ports();
+  }
+  void read_ports() {
+    lq_port_ = port_in_log(server_->log(), "DHCPv6 leasequery");
+    http_port_ = port_in_log(server_->log(), "control API on http");
+    ASSERT_NE(lq_port_, 0) << server_->log();
+    ASSERT_NE(http_port_, 0) << server_->log();
   }
   // A lease for static peer n through request_ip; returns its IPv6 address.
   std::string lease_for(std::uint32_t peer) {
@@ -236,6 +250,11 @@ TEST_F(LeasequeryTest, CatchUpFromABaseTimeWorksAcrossARestartAndEndsWithCatchUp
   ASSERT_EQ(server_->stop(), 0);
   ASSERT_NE(server_->start(), 0) << server_->log();
   request_port_ = server_->port();
+  // The log holds both runs: the ports of the second are the last lines naming them.
+  auto second_run = server_->log().rfind("leasehold-server ready");
+  auto tail = server_->log().substr(server_->log().rfind("DHCPv6 leasequery", second_run));
+  lq_port_ = port_in_log(tail, "DHCPv6 leasequery");
+  http_port_ = port_in_log(server_->log().substr(server_->log().rfind("control API on http", second_run)), "control API on http");
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a later second than `base`
   std::string a1 = lease_for(1);
   Requestor r(lq_port_);
@@ -290,14 +309,14 @@ TEST_F(LeasequeryTest, EndTimeInAnActiveQueryIsMalformedAndCloses) {
 
 TEST(LeasequeryAccess, RequestorsOutsideTheListAreClosedAtOnce) {
   TempDir dir;
-  std::uint16_t port = test_port(5);
-  std::string extra = R"(, "leasequery": { "dhcp6": { "lease-query-tcp-port": )" + std::to_string(port) +
-                      R"(, "requesters": ["2001:db8::1"] } })";
+  std::string extra = R"(, "leasequery": { "dhcp6": { "lease-query-tcp-port": 0, "requesters": ["2001:db8::1"] } })";
   FILE* f = std::fopen(dir.file("config.json").c_str(), "w");
   std::fputs(make_config(dir.file("leases.db"), 1, extra).c_str(), f);
   std::fclose(f);
   ServerProcess server(dir.file("config.json"), dir.file("server.log"));
   ASSERT_NE(server.start(), 0) << server.log();
+  std::uint16_t port = port_in_log(server.log(), "DHCPv6 leasequery");
+  ASSERT_NE(port, 0) << server.log();
   Requestor r(port);
   ASSERT_TRUE(r.ok());
   r.send(lq6::active_query(1, kRequestorDuid, std::nullopt));
