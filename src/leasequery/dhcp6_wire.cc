@@ -132,11 +132,7 @@ Bytes encode(const Message& m) {
   body.push_back(static_cast<std::uint8_t>(m.xid >> 16));
   put16(body, m.xid & 0xffff);
   for (const auto& o : m.options) put_option(body, o);
-  Bytes frame;
-  frame.reserve(body.size() + 2);
-  put16(frame, static_cast<std::uint32_t>(body.size()));
-  frame.insert(frame.end(), body.begin(), body.end());
-  return frame;
+  return frame(body);
 }
 
 Result<std::vector<Option>> decode_options(std::span<const std::uint8_t> data) {
@@ -165,30 +161,6 @@ Result<Message> decode(std::span<const std::uint8_t> body) {
   if (!options) return options.error();
   m.options = std::move(*options);
   return m;
-}
-
-void FrameReader::feed(std::span<const std::uint8_t> bytes) {
-  if (start_ > 0 && start_ == buffer_.size()) {
-    buffer_.clear();
-    start_ = 0;
-  }
-  buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
-}
-
-Result<std::optional<Bytes>> FrameReader::next() {
-  std::span<const std::uint8_t> rest(buffer_.data() + start_, buffer_.size() - start_);
-  if (rest.size() < 2) return std::optional<Bytes>();
-  std::size_t length = get16(rest, 0);
-  if (length == 0 || length > max_body_)
-    return make_error(Errc::invalid_argument, "frame length " + std::to_string(length) + " outside 1.." + std::to_string(max_body_));
-  if (rest.size() < 2 + length) return std::optional<Bytes>();
-  Bytes body(rest.begin() + 2, rest.begin() + 2 + static_cast<std::ptrdiff_t>(length));
-  start_ += 2 + length;
-  if (start_ > 65536 && start_ * 2 > buffer_.size()) {  // keep the buffer from growing without end
-    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(start_));
-    start_ = 0;
-  }
-  return std::optional<Bytes>(std::move(body));
 }
 
 std::variant<Query, QueryError> parse_query(const Message& m) {

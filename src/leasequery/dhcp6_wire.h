@@ -1,8 +1,8 @@
 // DHCPv6 leasequery on the wire (RFC 5007 leasequery, RFC 5460 bulk, RFC 7653 / the
-// active-leasequery draft): message and option layout, the TCP framing (2-octet length),
-// query parsing with the status a bad query earns, and the reply builders. Pure bytes:
-// no I/O. Times in LQ_BASE_TIME / LQ_START_TIME / LQ_END_TIME are "absolute": seconds
-// since 2000-01-01 UTC.
+// active-leasequery draft): message and option layout, query parsing with the status a
+// bad query earns, and the reply builders; the 2-octet TCP framing is in tcp_frame.h.
+// Pure bytes: no I/O. Times in LQ_BASE_TIME / LQ_START_TIME / LQ_END_TIME are
+// "absolute": seconds since 2000-01-01 UTC.
 #pragma once
 
 #include <array>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "leasequery/tcp_frame.h"
 
 namespace leasehold::leasequery::dhcp6 {
 
@@ -75,7 +76,7 @@ inline constexpr std::int64_t kEpoch2000 = 946684800;  // 2000-01-01 00:00 UTC i
 std::uint32_t absolute_time(std::int64_t unix_seconds);  // clamped to 0..2^32-1
 inline std::int64_t unix_time(std::uint32_t absolute) { return kEpoch2000 + absolute; }
 
-using Bytes = std::vector<std::uint8_t>;
+using Bytes = leasequery::Bytes;
 using Address6 = std::array<std::uint8_t, 16>;
 
 struct Option {
@@ -97,21 +98,9 @@ Result<Message> decode(std::span<const std::uint8_t> body);
 // Options packed one after another (the inside of an encapsulating option).
 Result<std::vector<Option>> decode_options(std::span<const std::uint8_t> data);
 
-// Cuts a TCP byte stream into message bodies.
-class FrameReader {
- public:
-  explicit FrameReader(std::size_t max_body = 65535) : max_body_(max_body) {}
-  void feed(std::span<const std::uint8_t> bytes);
-  // The next whole body; nullopt until one is complete; an error for a zero or
-  // oversized declared length (the stream cannot be resynchronised after that).
-  Result<std::optional<Bytes>> next();
-  std::size_t buffered() const { return buffer_.size() - start_; }
-
- private:
-  std::size_t max_body_;
-  Bytes buffer_;
-  std::size_t start_ = 0;
-};
+// The 2-octet length framing lives in tcp_frame.h, shared with the DHCPv4 codec; the
+// alias keeps dhcp6::FrameReader working for existing callers.
+using FrameReader = leasequery::FrameReader;
 
 // A query as the server reads it.
 struct Query {

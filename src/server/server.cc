@@ -47,7 +47,9 @@
 #include "server/control_socket.h"
 #include "server/http_control.h"
 #include "leasequery/change_hub.h"
+#include "leasequery/dhcp4_service.h"
 #include "leasequery/dhcp6_service.h"
+#include "leasequery/tcp_query_service.h"
 #include "leasequery/peer_identity.h"
 #include "server/daemon_commands.h"
 #include "server/route_pools.h"
@@ -256,10 +258,10 @@ struct Server::Impl {
   // reader of the journal (the JSON lease stream runs on the main loop).
   leasequery::ChangeHub change_hub;
   std::unique_ptr<store::JournalReader> journal_reader;
-  // DHCPv6 leasequery: its own loop and thread, with a journal reader of its own.
+  // DHCPv6 and DHCPv4 leasequery: one loop and thread, with a journal reader of its own.
   asio::io_context leasequery_io;
   std::unique_ptr<store::JournalReader> leasequery_reader;
-  std::unique_ptr<leasequery::Dhcp6Service> dhcp6_leasequery;
+  std::vector<std::unique_ptr<leasequery::TcpQueryService>> leasequery_services;
   std::thread leasequery_thread;
   Status start_leasequery();
   void stop_leasequery();
@@ -736,27 +738,40 @@ std::vector<std::uint8_t> server_duid() {
   return duid;
 }
 
-}  // namespace
-
-Status Server::Impl::start_leasequery() {
-  const auto& lq = config.leasequery.dhcp6;
-  if (!lq.enabled) return {};
-  auto reader = store->open_reader();
-  if (!reader) return make_error(reader.error().code, "DHCPv6 leasequery: " + reader.error().message);
-  leasequery_reader = std::move(*reader);
-  leasequery::Dhcp6ServiceOptions options;
+leasequery::TcpQueryOptions tcp_query_options(const LeasequeryListenerConfig& lq) {
+  leasequery::TcpQueryOptions options;
   options.address = lq.address;
   options.port = lq.port;
   options.requesters = lq.requesters;
   options.max_requester_connections = lq.max_requester_connections;
   options.max_concurrent_queries = lq.max_concurrent_queries;
-  options.idle_timeout = std::chrono::seconds(lq.idle_timeout_seconds);
   options.send_timeout = std::chrono::seconds(lq.send_timeout_seconds);
   options.receive_timeout = std::chrono::seconds(lq.receive_timeout_seconds);
-  options.server_duid = server_duid();
-  dhcp6_leasequery = std::make_unique<leasequery::Dhcp6Service>(leasequery_io, change_hub, *leasequery_reader, options,
-                                                                [this] { return clock.wall_seconds(); });
-  if (auto st = dhcp6_leasequery->start(); !st) return st;
+  return options;
+}
+
+}  // namespace
+
+Status Server::Impl::start_leasequery() {
+  const auto& v6 = config.leasequery.dhcp6;
+  const auto& v4 = config.leasequery.dhcp4;
+  if (!v6.enabled && !v4.enabled) return {};
+  auto reader = store->open_reader();
+  if (!reader) return make_error(reader.error().code, "leasequery: " + reader.error().message);
+  leasequery_reader = std::move(*reader);
+  auto now = [this] { return clock.wall_seconds(); };
+  if (v6.enabled) {
+    leasequery::Dhcp6ProtocolOptions protocol{server_duid(), std::chrono::seconds(v6.idle_timeout_seconds)};
+    leasequery_services.push_back(std::make_unique<leasequery::TcpQueryService>(
+        leasequery_io, tcp_query_options(v6), leasequery::make_dhcp6_protocol(change_hub, *leasequery_reader, protocol, now)));
+  }
+  if (v4.enabled) {
+    leasequery::Dhcp4ProtocolOptions protocol{std::chrono::seconds(v4.idle_timeout_seconds)};
+    leasequery_services.push_back(std::make_unique<leasequery::TcpQueryService>(
+        leasequery_io, tcp_query_options(v4), leasequery::make_dhcp4_protocol(change_hub, *leasequery_reader, protocol, now)));
+  }
+  for (auto& service : leasequery_services)
+    if (auto st = service->start(); !st) return st;
   leasequery_thread = std::thread([this] {
     auto guard = asio::make_work_guard(leasequery_io);
     leasequery_io.run();
@@ -767,7 +782,7 @@ Status Server::Impl::start_leasequery() {
 void Server::Impl::stop_leasequery() {
   if (!leasequery_thread.joinable()) return;
   asio::post(leasequery_io, [this] {
-    dhcp6_leasequery->stop();
+    for (auto& service : leasequery_services) service->stop();
     leasequery_io.stop();
   });
   leasequery_thread.join();
