@@ -231,6 +231,9 @@ struct Server::Impl {
   nlohmann::json running;  // the "Leasehold" object in force, as config-get shows it
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point reloaded = started;
+  // Leasequery: the committed changes as the streams see them. Declared before the loops
+  // so that it outlives them: a stream's coroutine destroyed with its loop unsubscribes.
+  leasequery::ChangeHub change_hub;
   asio::io_context io{1};
   lease::SystemClock clock;
   lease::SeededRandom random;
@@ -254,9 +257,7 @@ struct Server::Impl {
   std::unique_ptr<ControlSocket> control_socket;
   std::unique_ptr<store::LeaseStore> reservation_store;
   std::vector<std::unique_ptr<HttpControl>> http_controls;
-  // Leasequery: the committed changes as the streams see them, and the main loop's
-  // reader of the journal (the JSON lease stream runs on the main loop).
-  leasequery::ChangeHub change_hub;
+  // The main loop's reader of the journal (the JSON lease stream runs on the main loop).
   std::unique_ptr<store::JournalReader> journal_reader;
   // DHCPv6 and DHCPv4 leasequery: one loop and thread, with a journal reader of its own.
   asio::io_context leasequery_io;
